@@ -1,0 +1,54 @@
+"""Atomic file writes under a lock: the one way hedgeframe writes anything it keeps.
+
+A write goes to a temporary file in the target's folder, is fsynced, then renamed over the
+target (``os.replace`` is atomic on POSIX), and the folder is fsynced so the rename itself
+survives a crash. A crash therefore leaves the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock
+
+__all__ = ["atomic_write_bytes", "file_lock", "fsync_dir"]
+
+LOCK_TIMEOUT_SECONDS = 60.0
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries so a rename inside it is durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (temporary file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold an inter-process lock on ``path`` (a ``<name>.lock`` file beside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
+        yield

@@ -1,0 +1,111 @@
+"""The package's error types.
+
+Every error subclasses :class:`HedgeframeError` and the builtin it naturally is, so callers
+can catch either. Messages name the parameter, the value, the bound and the remedy.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import polars as pl
+
+__all__ = [
+    "CorruptFileError",
+    "DataFetchError",
+    "DuplicateSlugError",
+    "FailureReason",
+    "HedgeframeError",
+    "InvalidMarketDataError",
+    "InvalidScenarioError",
+    "LookaheadError",
+    "MissingMarketDataError",
+    "RecordNotFoundError",
+    "RunNotFoundError",
+    "TemplateNotFoundError",
+]
+
+
+class HedgeframeError(Exception):
+    """Base class of every error hedgeframe raises on purpose."""
+
+
+class FailureReason(StrEnum):
+    """Why a market-data row was refused; the `reason` column of a refused write."""
+
+    MISSING = "missing"
+    NOT_FINITE = "not_finite"
+    NOT_POSITIVE = "not_positive"
+    NEGATIVE = "negative"
+    DUPLICATE_KEY = "duplicate_key"
+    BID_ABOVE_ASK = "bid_above_ask"
+    EXPIRY_BEFORE_AS_OF = "expiry_before_as_of_date"
+    BAD_VALUE = "bad_value"
+    MISSING_COLUMN = "missing_column"
+
+
+class InvalidMarketDataError(HedgeframeError, ValueError):
+    """A frame was refused; nothing was written.
+
+    ``failures`` is a ``pl.DataFrame`` with columns ``row, column, value, reason`` (one row
+    per failing cell; ``row`` is the 0-based row of the input frame).
+    """
+
+    def __init__(self, what: str, failures: pl.DataFrame) -> None:
+        self.failures = failures
+        shown = failures.head(5).rows()
+        lines = "\n".join(
+            f"  row {row}: {column}={value} ({reason})" for row, column, value, reason in shown
+        )
+        more = f"\n  ... and {failures.height - 5} more" if failures.height > 5 else ""
+        super().__init__(
+            f"{what}: {failures.height} bad cell(s) refused; nothing was written\n{lines}{more}"
+        )
+
+
+class CorruptFileError(HedgeframeError, ValueError):
+    """A stored file cannot be read; it is left untouched for a person to inspect."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {detail}; the file was left unchanged")
+
+
+class RecordNotFoundError(HedgeframeError, KeyError):
+    """A repository has no record under that key."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; a sentence reads better unquoted.
+        return str(self.args[0]) if self.args else ""
+
+
+class TemplateNotFoundError(RecordNotFoundError):
+    """No stored template matches the id, slug or version asked for."""
+
+
+class RunNotFoundError(RecordNotFoundError):
+    """No stored backtest run has that id."""
+
+
+class DuplicateSlugError(HedgeframeError, ValueError):
+    """A slug is already used by another active record."""
+
+
+class LookaheadError(HedgeframeError, RuntimeError):
+    """Something asked for data dated after the step's ``as_of_date``."""
+
+
+class MissingMarketDataError(HedgeframeError, LookupError):
+    """The store holds no data where the request needs some."""
+
+
+class InvalidScenarioError(HedgeframeError, ValueError):
+    """A scenario or template cannot be run as given."""
+
+
+class DataFetchError(HedgeframeError, ConnectionError):
+    """Downloading data failed (offline, or the source refused)."""

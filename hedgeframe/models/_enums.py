@@ -1,0 +1,182 @@
+"""String enums with the seed design document's values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "BenchmarkMode",
+    "ContractMode",
+    "ContractRounding",
+    "EntryTiming",
+    "EventType",
+    "ExecutionTiming",
+    "LegSide",
+    "MarkStatus",
+    "OptionType",
+    "PricingMode",
+    "PricingSide",
+    "QuantityRule",
+    "RollPolicyType",
+    "RunStatus",
+    "StrikeRuleType",
+    "TemplateKind",
+    "TemplateResultStatus",
+    "TemplateStatus",
+    "TradeAction",
+    "TradeReason",
+    "ValuationFrequency",
+]
+
+
+class TemplateKind(StrEnum):
+    """What a template is; ``collar`` is reserved for a later release."""
+
+    PROTECTIVE_PUT = "protective_put"
+    LADDERED_PUT = "laddered_put"
+    COLLAR = "collar"
+
+
+class TemplateStatus(StrEnum):
+    """Lifecycle of a template; archived versions stay loadable."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class ContractMode(StrEnum):
+    """How positions are sized: continuous underlying units or whole listed contracts."""
+
+    CONTINUOUS_UNITS = "continuous_units"
+    LISTED_CONTRACTS = "listed_contracts"
+
+
+class LegSide(StrEnum):
+    """Long or short; the MVP templates are long puts."""
+
+    LONG = "long"
+    SHORT = "short"
+
+
+class OptionType(StrEnum):
+    """Put or call."""
+
+    PUT = "put"
+    CALL = "call"
+
+
+class StrikeRuleType(StrEnum):
+    """How a strike is resolved; MVP: a fraction of the entry-day spot."""
+
+    SPOT_PCT = "spot_pct"
+
+
+class QuantityRule(StrEnum):
+    """How a leg is sized; MVP: a fraction of the underlying units."""
+
+    TARGET_COVERAGE_PCT = "target_coverage_pct"
+
+
+class RollPolicyType(StrEnum):
+    """When an expiring hedge is replaced."""
+
+    HOLD_TO_EXPIRY = "hold_to_expiry"
+    ROLL_N_DAYS_BEFORE_EXPIRY = "roll_n_days_before_expiry"
+
+
+class EntryTiming(StrEnum):
+    """When the first hedge is bought; MVP: the scenario's first close."""
+
+    SCENARIO_START_CLOSE = "scenario_start_close"
+
+
+class ValuationFrequency(StrEnum):
+    """How often positions are marked; MVP: every trading day."""
+
+    DAILY = "daily"
+
+
+class BenchmarkMode(StrEnum):
+    """What the hedged path is compared with; MVP: the unhedged collateral."""
+
+    UNHEDGED_ONLY = "unhedged_only"
+
+
+class PricingMode(StrEnum):
+    """Where option prices come from."""
+
+    SYNTHETIC_BS_MID = "synthetic_bs_mid"
+    SNAPSHOT_MID = "snapshot_mid"
+
+
+class ExecutionTiming(StrEnum):
+    """When a decision is filled; MVP: at the same day's close it was made on."""
+
+    SAME_DAY_CLOSE = "same_day_close"
+
+
+class ContractRounding(StrEnum):
+    """How a continuous quantity becomes whole listed contracts."""
+
+    NEAREST = "nearest"
+    DOWN = "down"
+    UP = "up"
+
+
+class RunStatus(StrEnum):
+    """Lifecycle of a backtest run."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class TradeAction(StrEnum):
+    """What a trade did."""
+
+    BUY_OPEN = "buy_open"
+    SELL_CLOSE = "sell_close"
+    EXPIRE = "expire"
+    ROLL = "roll"
+
+
+class TradeReason(StrEnum):
+    """Why a trade happened."""
+
+    INITIAL_ENTRY = "initial_entry"
+    SCHEDULED_ROLL = "scheduled_roll"
+    EXPIRY = "expiry"
+    SCENARIO_END = "scenario_end"
+
+
+class EventType(StrEnum):
+    """What kind of market window an event preset names."""
+
+    SELLOFF = "selloff"
+    RECOVERY = "recovery"
+    STRESS_TEST = "stress_test"
+
+
+class PricingSide(StrEnum):
+    """Which side of a quote a query prices at; MVP: the mid."""
+
+    MID = "mid"
+
+
+class TemplateResultStatus(StrEnum):
+    """Whether a template's result covers the whole scenario."""
+
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"
+
+
+class MarkStatus(StrEnum):
+    """Where a position's mark for a day came from."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    INTRINSIC = "intrinsic"
+    MISSING = "missing"

@@ -1,0 +1,105 @@
+"""Per-template backtest results as records (the engine's tables hold the same fields)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from hedgeframe.models._base import FrozenModel
+from hedgeframe.models._enums import TemplateResultStatus, TradeAction, TradeReason
+from hedgeframe.models._market import HistoricalInstrumentKey
+
+__all__ = [
+    "BacktestDailyPoint",
+    "BacktestSummaryMetrics",
+    "BacktestTradeRecord",
+    "HistoricalOptionPosition",
+    "TemplateBacktestResult",
+]
+
+
+class BacktestSummaryMetrics(FrozenModel):
+    """Compact per-template metrics; SPEC section 4 defines each one."""
+
+    start_value: float
+    end_value_unhedged: float
+    end_value_hedged_net: float
+    total_hedge_cost: float
+    total_option_payoff_realized: float
+    max_ltv_unhedged: float
+    max_ltv_hedged: float
+    margin_call_days_unhedged: int
+    margin_call_days_hedged: int
+    worst_drawdown_unhedged: float
+    worst_drawdown_hedged: float
+    days_protected_below_threshold: int
+    roll_count: int
+
+
+class BacktestDailyPoint(FrozenModel):
+    """One template's state at one day's close, after that day's trades."""
+
+    date: date
+    spot_close: float
+    underlying_value: float
+    option_market_value: float
+    premium_cashflow: float
+    realized_option_cashflow: float
+    cash: float
+    net_portfolio_value: float
+    loan_amount: float
+    ltv_unhedged: float
+    ltv_hedged: float
+    margin_call_unhedged: bool
+    margin_call_hedged: bool
+    active_position_ids: list[str] = Field(default_factory=list)
+
+
+class BacktestTradeRecord(FrozenModel):
+    """One dated cashflow event of a template."""
+
+    trade_id: str
+    date: date
+    action: TradeAction
+    leg_id: str
+    position_id: str
+    instrument_key: HistoricalInstrumentKey
+    quantity: float
+    contracts: float | None = None
+    price: float
+    cashflow: float
+    reason: TradeReason
+
+
+class HistoricalOptionPosition(FrozenModel):
+    """One option position's lifecycle, from entry to close."""
+
+    position_id: str
+    instrument_key: HistoricalInstrumentKey
+    opened_at: date
+    expiry: date
+    quantity: float
+    contracts: float | None = None
+    entry_price: float
+    current_mark: float | None = None
+    template_leg_id: str
+    source_snapshot_date: date
+    closed_at: date | None = None
+    exit_price: float | None = None
+    close_reason: TradeReason | None = None
+
+
+class TemplateBacktestResult(FrozenModel):
+    """Everything one template produced in one run."""
+
+    template_id: str
+    template_version: int
+    template_name: str
+    template_slug: str
+    status: TemplateResultStatus = TemplateResultStatus.COMPLETE
+    summary_metrics: BacktestSummaryMetrics
+    daily_path: list[BacktestDailyPoint]
+    position_log: list[HistoricalOptionPosition]
+    trade_log: list[BacktestTradeRecord]
+    validation_notes: list[str] = Field(default_factory=list)

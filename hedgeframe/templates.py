@@ -1,0 +1,187 @@
+"""Build strategy templates in one line, and the four seed examples.
+
+Examples
+--------
+>>> import hedgeframe as hf
+>>> template = hf.put_ladder("ladder-demo", spot_pcts=[1.0, 0.9], weights=[0.5, 0.5])
+>>> [leg.leg_id for leg in template.legs]
+['put-100', 'put-90']
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from hedgeframe.models import (
+    ContractMode,
+    RollPolicy,
+    StrategyTemplate,
+    StrikeRule,
+    TemplateKind,
+    TemplateLeg,
+)
+
+__all__ = ["protective_put", "put_ladder", "seed_templates"]
+
+_SEED_NAMESPACE = uuid.UUID("6f1c2a53-0d5e-4b8e-9a57-2f3c8d1e4b60")
+
+
+def _leg_ids(spot_pcts: Sequence[float]) -> list[str]:
+    """Readable leg ids (``put-95`` for a 95 % strike), made unique if two legs share one."""
+    ids = [f"put-{round(pct * 100, 2):g}".replace(".", "_") for pct in spot_pcts]
+    return [f"{leg_id}-{i}" if ids.count(leg_id) > 1 else leg_id for i, leg_id in enumerate(ids)]
+
+
+def put_ladder(
+    slug: str,
+    spot_pcts: Sequence[float],
+    weights: Sequence[float],
+    target_expiry_days: int = 365,
+    roll_policy: RollPolicy | None = None,
+    underlying_symbol: str = "*",
+    *,
+    target_coverage_pct: float = 1.0,
+    contract_mode: ContractMode = ContractMode.CONTINUOUS_UNITS,
+    display_name: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    template_id: str | None = None,
+) -> StrategyTemplate:
+    """Build a template of long puts at several strikes sharing one tenor.
+
+    One strike gives a ``protective_put``; two or more a ``laddered_put``.
+
+    Parameters
+    ----------
+    slug
+        Unique human-readable name, e.g. ``"ladder-50-50-atm-95pct-12m"``.
+    spot_pcts
+        Strikes as fractions of the entry-day spot (``0.95`` = 95 % of spot).
+    weights
+        Each leg's share of the hedged units; they must sum to 1.
+    target_expiry_days
+        Calendar days from entry to the wanted expiry.
+    roll_policy
+        When to replace the hedge; default: hold to expiry.
+    underlying_symbol
+        The symbol the template hedges, or ``"*"`` for any.
+    target_coverage_pct
+        Fraction of the underlying units hedged, in (0, 1].
+    contract_mode
+        Continuous units, or whole listed contracts.
+    display_name, description, tags
+        Report labels.
+    template_id
+        A stable id; a new random one by default.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        When the legs break a template invariant (weights, strikes, tenor, coverage).
+    """
+    if len(spot_pcts) != len(weights):
+        msg = f"spot_pcts has {len(spot_pcts)} entries but weights has {len(weights)}"
+        raise ValueError(msg)
+    legs = [
+        TemplateLeg(
+            leg_id=leg_id,
+            allocation_weight=weight,
+            strike_rule=StrikeRule(value=pct),
+            target_expiry_days=target_expiry_days,
+            target_coverage_pct=target_coverage_pct,
+        )
+        for leg_id, pct, weight in zip(_leg_ids(spot_pcts), spot_pcts, weights, strict=True)
+    ]
+    kind = TemplateKind.PROTECTIVE_PUT if len(legs) == 1 else TemplateKind.LADDERED_PUT
+    fields: dict[str, object] = {
+        "slug": slug,
+        "display_name": display_name if display_name is not None else slug,
+        "description": description,
+        "template_kind": kind,
+        "underlying_symbol": underlying_symbol,
+        "contract_mode": contract_mode,
+        "legs": legs,
+        "roll_policy": roll_policy if roll_policy is not None else RollPolicy(),
+        "tags": list(tags),
+    }
+    if template_id is not None:
+        fields["template_id"] = template_id
+    return StrategyTemplate.model_validate(fields)
+
+
+def protective_put(
+    slug: str,
+    spot_pct: float = 1.0,
+    target_expiry_days: int = 365,
+    roll_policy: RollPolicy | None = None,
+    underlying_symbol: str = "*",
+    *,
+    target_coverage_pct: float = 1.0,
+    contract_mode: ContractMode = ContractMode.CONTINUOUS_UNITS,
+    display_name: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    template_id: str | None = None,
+) -> StrategyTemplate:
+    """Build a one-leg long-put template; see :func:`put_ladder` for the parameters.
+
+    Examples
+    --------
+    >>> import hedgeframe as hf
+    >>> hf.protective_put("pp-95-6m", spot_pct=0.95, target_expiry_days=182).template_kind
+    <TemplateKind.PROTECTIVE_PUT: 'protective_put'>
+    """
+    return put_ladder(
+        slug,
+        [spot_pct],
+        [1.0],
+        target_expiry_days,
+        roll_policy,
+        underlying_symbol,
+        target_coverage_pct=target_coverage_pct,
+        contract_mode=contract_mode,
+        display_name=display_name,
+        description=description,
+        tags=tags,
+        template_id=template_id,
+    )
+
+
+def seed_templates() -> list[StrategyTemplate]:
+    """Return the seed design document's four example templates.
+
+    Their ids are derived from their slugs, so every call (and every machine) gives the
+    same ids and runs over them are reproducible.
+    """
+    specs: list[tuple[str, str, list[float], list[float], list[str]]] = [
+        ("protective-put-atm-12m", "Protective put ATM 12m", [1.0], [1.0], ["conservative"]),
+        ("protective-put-95pct-12m", "Protective put 95% 12m", [0.95], [1.0], ["cost-aware"]),
+        (
+            "ladder-50-50-atm-95pct-12m",
+            "Ladder 50/50 ATM + 95% 12m",
+            [1.0, 0.95],
+            [0.5, 0.5],
+            ["ladder"],
+        ),
+        (
+            "ladder-33-33-33-atm-95pct-90pct-12m",
+            "Ladder 33/33/33 ATM + 95% + 90% 12m",
+            [1.0, 0.95, 0.90],
+            [1 / 3, 1 / 3, 1 / 3],
+            ["ladder"],
+        ),
+    ]
+    return [
+        put_ladder(
+            slug,
+            pcts,
+            weights,
+            365,
+            display_name=name,
+            description=f"{name}: long puts held to expiry, replaced at expiry.",
+            tags=tags,
+            template_id=str(uuid.uuid5(_SEED_NAMESPACE, slug)),
+        )
+        for slug, name, pcts, weights, tags in specs
+    ]
