@@ -1,0 +1,740 @@
+"""The backtest engine: SPEC section 4, for many templates in one pass.
+
+How it runs
+-----------
+1. **Decide** (a loop over the days on which something happens, each step on a
+   :class:`~hedgeframe.providers.PointInTimeView` of that day): settle expiries, roll,
+   enter. Decisions depend only on the day's close, the chain the provider shows for that
+   day and the exchange calendar; never on marks, values or later data. Every leg of
+   every template is handled together, vectorized.
+2. **Mark** every ``(position, day)`` pair with one vectorized provider call per chunk;
+   each pair is priced from its own day's data only, so a mark cannot see the future.
+3. **Account**: cash, values, LTVs and flags as ``(templates, days)`` arrays; then the
+   summary metrics and the ranking.
+
+The worked example in ``docs/semantics.md`` is this module's specification in numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+
+from hedgeframe.engine._metrics import rank_summary, summary_metrics
+from hedgeframe.engine._schemas import (
+    DAILY_PATH_SCHEMA,
+    POSITIONS_SCHEMA,
+    SUMMARY_SCHEMA,
+    TRADES_SCHEMA,
+)
+from hedgeframe.errors import InvalidScenarioError
+from hedgeframe.models import (
+    BacktestScenario,
+    ContractMode,
+    ContractRounding,
+    ExecutionModel,
+    RollPolicyType,
+    StrategyTemplate,
+    TemplateResultStatus,
+    TradeAction,
+    TradeReason,
+)
+from hedgeframe.providers import (
+    ContractArrays,
+    HistoricalMarketDataProvider,
+    MarketTimeline,
+)
+from hedgeframe.providers._timeline import as_date
+
+__all__ = ["EngineOutput", "simulate"]
+
+NoteFn = Callable[[int, int, str], None]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+DAYS_PER_YEAR = 365.0
+MARK_CHUNK_PAIRS = 1_000_000
+"""Pairs marked per provider call: bounds memory on large sweeps, costs nothing at size."""
+
+# Close kinds of a position, in the order the day's steps apply them.
+_EXPIRED, _ROLLED, _SCENARIO_END = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Legs:
+    """Every leg of every template, one element each."""
+
+    template: IntArray
+    leg_id: list[str]
+    is_call: BoolArray
+    strike_pct: FloatArray
+    tenor_days: IntArray
+    roll_sessions: IntArray  # 0: hold to expiry
+    quantity: FloatArray  # underlying units
+    contracts: FloatArray  # NaN for continuous units
+
+    @classmethod
+    def build(
+        cls,
+        templates: Sequence[StrategyTemplate],
+        underlying_units: float,
+        execution: ExecutionModel,
+    ) -> _Legs:
+        template, leg_id, is_call, pct, tenor, roll, qty, contracts = ([] for _ in range(8))
+        for t, tpl in enumerate(templates):
+            n_roll = (
+                tpl.roll_policy.days_before_expiry or 0
+                if tpl.roll_policy.policy_type is RollPolicyType.ROLL_N_DAYS_BEFORE_EXPIRY
+                else 0
+            )
+            for leg in tpl.legs:
+                units = underlying_units * leg.target_coverage_pct * leg.allocation_weight
+                n_contracts = float("nan")
+                if tpl.contract_mode is ContractMode.LISTED_CONTRACTS:
+                    n_contracts = _round_contracts(
+                        units / execution.contract_multiplier, execution.contract_rounding
+                    )
+                    units = n_contracts * execution.contract_multiplier
+                template.append(t)
+                leg_id.append(leg.leg_id)
+                is_call.append(leg.option_type == "call")
+                pct.append(leg.strike_rule.value)
+                tenor.append(leg.target_expiry_days)
+                roll.append(n_roll)
+                qty.append(units)
+                contracts.append(n_contracts)
+        return cls(
+            np.array(template, dtype=np.int64),
+            leg_id,
+            np.array(is_call, dtype=bool),
+            np.array(pct, dtype=np.float64),
+            np.array(tenor, dtype=np.int64),
+            np.array(roll, dtype=np.int64),
+            np.array(qty, dtype=np.float64),
+            np.array(contracts, dtype=np.float64),
+        )
+
+
+def _round_contracts(contracts: float, rounding: ContractRounding) -> float:
+    if rounding is ContractRounding.DOWN:
+        return float(np.floor(contracts + 1e-9))
+    if rounding is ContractRounding.UP:
+        return float(np.ceil(contracts - 1e-9))
+    return float(np.floor(contracts + 0.5))
+
+
+@dataclass
+class _Positions:
+    """Positions as parallel lists while deciding; arrays afterwards."""
+
+    leg: list[IntArray] = field(default_factory=list)
+    open_day: list[IntArray] = field(default_factory=list)
+    close_day: list[IntArray] = field(default_factory=list)
+    close_kind: list[IntArray] = field(default_factory=list)
+    contracts: list[ContractArrays] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """The engine's tables and notes, before they become a ``BacktestRunResult``."""
+
+    daily_path: pl.DataFrame
+    trades: pl.DataFrame
+    positions: pl.DataFrame
+    summary: pl.DataFrame
+    comparison: pl.DataFrame
+    warnings: list[str]
+    validation_notes: dict[tuple[str, int], list[str]]
+
+
+def _label(template: StrategyTemplate) -> str:
+    return f"{template.slug} v{template.version}"
+
+
+def _key(template: StrategyTemplate) -> tuple[str, int]:
+    return (template.template_id, template.version)
+
+
+def _contract_text(contracts: ContractArrays, i: int) -> str:
+    kind = "C" if contracts.is_call[i] else "P"
+    return f"{kind} {contracts.strike[i]:g} {as_date(contracts.expiry[i])}"
+
+
+@dataclass(frozen=True)
+class _Marked:
+    """The book's positions with their prices: one element per position."""
+
+    book: _Book
+    template: IntArray
+    quantity: FloatArray
+    entry_price: FloatArray
+    exit_price: FloatArray
+    held_position: IntArray  # pairs held at a day's close: their position ...
+    held_cell: IntArray  # ... and their (template, day) cell, template * n_days + day
+    held_value: FloatArray  # quantity * mark of those pairs
+
+
+def simulate(
+    scenario: BacktestScenario,
+    templates: Sequence[StrategyTemplate],
+    provider: HistoricalMarketDataProvider,
+    timeline: MarketTimeline,
+    *,
+    keep_daily_path: bool = True,
+) -> EngineOutput:
+    """Run every template over the timeline (SPEC section 4); see the module docstring.
+
+    Raises
+    ------
+    InvalidScenarioError
+        Fewer than two trading days, or a position due to roll on its own entry day.
+    """
+    n_days = timeline.n_days
+    if n_days < 2:
+        msg = (
+            f"scenario {scenario.slug!r} has {n_days} trading day(s) with a {scenario.symbol} "
+            f"bar in {scenario.start_date}..{scenario.end_date}; a backtest needs at least two"
+        )
+        raise InvalidScenarioError(msg)
+    portfolio = scenario.initial_portfolio
+    legs = _Legs.build(templates, portfolio.underlying_units, scenario.execution_model)
+    warnings = list(timeline.warnings)
+    notes: dict[tuple[str, int], list[str]] = {_key(t): [] for t in templates}
+
+    def note(template_index: int, day: int, text: str) -> None:
+        tpl = templates[template_index]
+        message = f"{as_date(timeline.days[day])} {_label(tpl)}: {text}"
+        warnings.append(message)
+        notes[_key(tpl)].append(message)
+
+    book = _decide(legs, templates, provider, timeline)
+    valid_days = np.full(len(templates), n_days, dtype=np.int64)
+    for leg, day in book.unselected:
+        note(int(legs.template[leg]), day, f"no eligible contract for leg {legs.leg_id[leg]!r}")
+        valid_days[legs.template[leg]] = min(valid_days[legs.template[leg]], day)
+    marked = _price(book, legs, provider, timeline, valid_days, note)
+
+    def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
+        total = np.bincount(cells, weights=values, minlength=len(templates) * n_days)
+        return total.astype(np.float64).reshape(len(templates), n_days)
+
+    # `0.0 -` rather than unary minus: days without a purchase read 0.0, not -0.0.
+    premium = 0.0 - per_cell(
+        marked.template * n_days + book.open_day, marked.quantity * marked.entry_price
+    )
+    realized = per_cell(
+        marked.template * n_days + book.close_day, marked.quantity * marked.exit_price
+    )
+    option_value = per_cell(marked.held_cell, marked.held_value)
+
+    days_elapsed = np.diff(timeline.days).astype(np.float64)
+    growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
+    cash = _accrue(portfolio.cash_balance, growth, premium + realized)
+    underlying_value = portfolio.underlying_units * timeline.closes
+    net_value = underlying_value[None, :] + option_value + cash
+    with np.errstate(divide="ignore"):
+        ltv_unhedged = portfolio.loan_amount / (underlying_value + portfolio.cash_balance)
+        ltv_hedged = np.where(net_value > 0.0, portfolio.loan_amount / net_value, np.inf)
+
+    reopened = (book.open_day > 0) & (book.open_day < valid_days[marked.template])
+    roll_cells = np.unique(marked.template[reopened] * n_days + book.open_day[reopened])
+    metrics = summary_metrics(
+        unhedged_value=underlying_value + portfolio.cash_balance,
+        net_value=net_value,
+        premium=premium,
+        realized=realized,
+        ltv_unhedged=ltv_unhedged,
+        ltv_hedged=ltv_hedged,
+        margin_call_unhedged=ltv_unhedged >= portfolio.margin_call_ltv,
+        margin_call_hedged=ltv_hedged >= portfolio.margin_call_ltv,
+        roll_count=np.bincount(roll_cells // n_days, minlength=len(templates)),
+        valid_days=valid_days,
+    )
+    tables = _Tables(templates, legs, timeline, marked, valid_days)
+    summary = pl.DataFrame(
+        {
+            **tables.template_columns(np.arange(len(templates)), with_slug=True),
+            "status": np.where(
+                valid_days == n_days,
+                TemplateResultStatus.COMPLETE.value,
+                TemplateResultStatus.INCOMPLETE.value,
+            ),
+            **metrics,
+        },
+        schema=SUMMARY_SCHEMA,
+    )
+    daily_path = (
+        tables.daily_path(
+            scenario,
+            underlying_value,
+            option_value,
+            premium,
+            realized,
+            cash,
+            net_value,
+            ltv_unhedged,
+            ltv_hedged,
+        )
+        if keep_daily_path
+        else DAILY_PATH_SCHEMA.to_frame()
+    )
+    return EngineOutput(
+        daily_path=daily_path,
+        trades=tables.trades(),
+        positions=tables.positions(),
+        summary=summary,
+        comparison=rank_summary(summary),
+        warnings=warnings,
+        validation_notes=notes,
+    )
+
+
+def _price(
+    book: _Book,
+    legs: _Legs,
+    provider: HistoricalMarketDataProvider,
+    timeline: MarketTimeline,
+    valid_days: IntArray,
+    note: NoteFn,
+) -> _Marked:
+    """Mark every position on every day it is held, and price its entry and exit.
+
+    A position is priced from its entry day to its close day, except that an expiry is
+    settled at intrinsic value instead of the close day's mark. A position opened on a
+    day is marked that day at the same mid it was bought at (one element serves both).
+    Missing marks make the template incomplete from that day (``valid_days``).
+    """
+    n_days = timeline.n_days
+    template = legs.template[book.leg]
+    last_priced = book.close_day - (book.close_kind == _EXPIRED)
+    counts = last_priced - book.open_day + 1
+    pair_pos = np.repeat(np.arange(book.leg.size), counts)
+    starts = np.cumsum(counts) - counts
+    pair_day = book.open_day[pair_pos] + (np.arange(pair_pos.size) - starts[pair_pos])
+    mid, buy, sell, stale = _mark(provider, timeline, book.contracts, pair_pos, pair_day)
+
+    for i in np.flatnonzero(stale != 0).tolist():
+        p, day = int(pair_pos[i]), int(pair_day[i])
+        contract = _contract_text(book.contracts, p)
+        if stale[i] < 0:
+            note(int(template[p]), int(day), f"no usable quote for {contract}; result incomplete")
+            valid_days[template[p]] = min(valid_days[template[p]], day)
+        else:
+            used = as_date(timeline.days[day - stale[i]])
+            note(
+                int(template[p]),
+                int(day),
+                f"no quote for {contract}; used the {used} mark ({stale[i]} session(s) stale)",
+            )
+
+    entry_price = buy[starts]
+    exit_price = sell[starts + counts - 1]
+    expired = np.flatnonzero(book.close_kind == _EXPIRED)
+    if expired.size:
+        contracts = book.contracts.take(expired)
+        exit_price[expired] = timeline.intrinsic_at_expiry(contracts)
+        settled_on, _ = timeline.settlement_closes(contracts.expiry)
+        for i in np.flatnonzero(settled_on != contracts.expiry).tolist():
+            note(
+                int(template[expired[i]]),
+                int(book.close_day[expired[i]]),
+                f"no {timeline.symbol} bar on the expiry {as_date(contracts.expiry[i])} of "
+                f"{_contract_text(contracts, i)}; settled at the {as_date(settled_on[i])} close",
+            )
+    quantity = legs.quantity[book.leg]
+    held = (pair_day < book.close_day[pair_pos]) & (stale >= 0)
+    return _Marked(
+        book=book,
+        template=template,
+        quantity=quantity,
+        entry_price=entry_price,
+        exit_price=exit_price,
+        held_position=pair_pos[held],
+        held_cell=template[pair_pos[held]] * n_days + pair_day[held],
+        held_value=quantity[pair_pos[held]] * mid[held],
+    )
+
+
+@dataclass(frozen=True)
+class _Book:
+    """Every position the decisions produced, sorted by (leg, open day)."""
+
+    leg: IntArray
+    open_day: IntArray
+    close_day: IntArray
+    close_kind: IntArray
+    contracts: ContractArrays
+    unselected: list[tuple[int, int]]  # (leg, day) where no contract could be opened
+
+
+def _decide(
+    legs: _Legs,
+    templates: Sequence[StrategyTemplate],
+    provider: HistoricalMarketDataProvider,
+    timeline: MarketTimeline,
+) -> _Book:
+    """Apply steps 2-4 and 6 of SPEC section 4, visiting only the days a leg acts on."""
+    days = timeline.days
+    last = timeline.n_days - 1
+    sessions = provider.calendar.sessions
+    n_legs = legs.template.size
+    next_event = np.zeros(n_legs, dtype=np.int64)
+    active = np.ones(n_legs, dtype=bool)
+    holding = np.zeros(n_legs, dtype=bool)
+    cur_open = np.zeros(n_legs, dtype=np.int64)
+    cur_strike = np.zeros(n_legs, dtype=np.float64)
+    cur_expiry = np.zeros(n_legs, dtype="datetime64[D]")
+    done = _Positions()
+    unselected: list[tuple[int, int]] = []
+
+    day = 0
+    while True:
+        due = np.flatnonzero(active & (next_event == day))
+        closing = due[holding[due]]
+        if closing.size:
+            kind = np.where(
+                cur_expiry[closing] <= days[day],
+                _EXPIRED,
+                _SCENARIO_END if day == last else _ROLLED,
+            )
+            done.leg.append(closing)
+            done.open_day.append(cur_open[closing])
+            done.close_day.append(np.full(closing.size, day, dtype=np.int64))
+            done.close_kind.append(kind.astype(np.int64))
+            done.contracts.append(
+                ContractArrays(
+                    legs.is_call[closing],
+                    cur_strike[closing],
+                    cur_expiry[closing],
+                    np.ones(closing.size, dtype=bool),
+                )
+            )
+            holding[closing] = False
+        if day == last:
+            break
+        if due.size:
+            view = timeline.view(day)
+            chosen = provider.select_contracts(
+                view, legs.is_call[due], legs.strike_pct[due] * view.spot, legs.tenor_days[due]
+            )
+            unselected.extend((int(leg), day) for leg in due[~chosen.selected])
+            active[due[~chosen.selected]] = False
+            opening = due[chosen.selected]
+            expiry = chosen.expiry[chosen.selected]
+            cur_open[opening] = day
+            cur_strike[opening] = chosen.strike[chosen.selected]
+            cur_expiry[opening] = expiry
+            holding[opening] = True
+            event = _event_dates(expiry, legs.roll_sessions[opening], sessions)
+            upcoming = np.searchsorted(days, event, side="left")
+            too_soon = np.flatnonzero(upcoming <= day)
+            if too_soon.size:
+                leg = opening[too_soon[0]]
+                tpl = templates[legs.template[leg]]
+                msg = (
+                    f"template {_label(tpl)} leg {legs.leg_id[leg]!r}: a position opened on "
+                    f"{as_date(days[day])} expires {as_date(expiry[too_soon[0]])} and would be "
+                    f"due to roll or expire on {as_date(event[too_soon[0]])}, on or before its "
+                    "own entry day; lengthen target_expiry_days or shorten days_before_expiry"
+                )
+                raise InvalidScenarioError(msg)
+            next_event[opening] = np.minimum(upcoming, last)
+        if not active.any():
+            break
+        day = int(next_event[active].min())
+
+    leg = np.concatenate(done.leg) if done.leg else np.empty(0, np.int64)
+    order = np.lexsort((np.concatenate(done.open_day) if done.leg else leg, leg))
+    return _Book(
+        leg[order],
+        _cat(done.open_day)[order],
+        _cat(done.close_day)[order],
+        _cat(done.close_kind)[order],
+        _concat_contracts(done.contracts).take(order),
+        unselected,
+    )
+
+
+def _cat(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _concat_contracts(parts: list[ContractArrays]) -> ContractArrays:
+    if not parts:
+        empty = np.empty(0)
+        return ContractArrays(
+            empty.astype(bool), empty, empty.astype("datetime64[D]"), empty.astype(bool)
+        )
+    return ContractArrays(
+        np.concatenate([p.is_call for p in parts]),
+        np.concatenate([p.strike for p in parts]),
+        np.concatenate([p.expiry for p in parts]),
+        np.concatenate([p.selected for p in parts]),
+    )
+
+
+def _event_dates(
+    expiry: npt.NDArray[np.datetime64],
+    roll_sessions: IntArray,
+    sessions: npt.NDArray[np.datetime64],
+) -> npt.NDArray[np.datetime64]:
+    """When each new position acts: its expiry, or ``N`` sessions before its expiry session.
+
+    An expiry that is not a session (e.g. an old Saturday expiry) counts from the session
+    before it.
+    """
+    event = expiry.copy()
+    rolling = np.flatnonzero(roll_sessions > 0)
+    if rolling.size:
+        expiry_session = np.searchsorted(sessions, expiry[rolling], side="right") - 1
+        target = expiry_session - roll_sessions[rolling]
+        if expiry[rolling].max() > sessions[-1] or target.min() < 0:
+            msg = "an expiry or roll date is outside the exchange calendar's range"
+            raise InvalidScenarioError(msg)
+        event[rolling] = sessions[target]
+    return event
+
+
+def _mark(
+    provider: HistoricalMarketDataProvider,
+    timeline: MarketTimeline,
+    contracts: ContractArrays,
+    pair_pos: IntArray,
+    pair_day: IntArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
+    """Mark every (position, day) pair, in chunks that bound memory."""
+    n = pair_pos.size
+    mid, buy, sell = (np.empty(n) for _ in range(3))
+    stale = np.empty(n, dtype=np.int64)
+    for lo in range(0, n, MARK_CHUNK_PAIRS):
+        hi = min(lo + MARK_CHUNK_PAIRS, n)
+        batch = provider.mark_contracts(timeline, contracts.take(pair_pos[lo:hi]), pair_day[lo:hi])
+        mid[lo:hi], buy[lo:hi], sell[lo:hi] = batch.mid, batch.buy, batch.sell
+        stale[lo:hi] = batch.stale_sessions
+    return mid, buy, sell, stale
+
+
+def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
+    """Cash after step 1's accrual and the day's flows: ``c_d = c_{d-1} g_d + f_d``.
+
+    Solved in closed form, ``c_d = G_d (c_0 + sum_{k<=d} f_k / G_k)`` with ``G`` the
+    running product of the growth factors: prefix sums only, so a day's cash depends on
+    earlier days alone. Exact (a plain running sum) when the financing rate is zero.
+    """
+    running = np.cumprod(growth)
+    cash: FloatArray = running * (cash0 + np.cumsum(flows / running, axis=1))
+    return cash
+
+
+_CLOSE_ACTION = {
+    _EXPIRED: TradeAction.EXPIRE.value,
+    _ROLLED: TradeAction.SELL_CLOSE.value,
+    _SCENARIO_END: TradeAction.SELL_CLOSE.value,
+}
+_CLOSE_REASON = {
+    _EXPIRED: TradeReason.EXPIRY.value,
+    _ROLLED: TradeReason.SCHEDULED_ROLL.value,
+    _SCENARIO_END: TradeReason.SCENARIO_END.value,
+}
+
+
+class _Tables:
+    """Builds the output tables from the priced book (SPEC section 5)."""
+
+    def __init__(
+        self,
+        templates: Sequence[StrategyTemplate],
+        legs: _Legs,
+        timeline: MarketTimeline,
+        marked: _Marked,
+        valid_days: IntArray,
+    ) -> None:
+        self.templates = templates
+        self.legs = legs
+        self.timeline = timeline
+        self.marked = marked
+        self.valid_days = valid_days
+        book = marked.book
+        # Sequence number of each position within its leg (the book is sorted by leg).
+        first_of_leg = np.searchsorted(book.leg, book.leg, side="left")
+        sequence = np.arange(book.leg.size) - first_of_leg
+        self.position_ids = np.array(
+            [
+                f"{templates[legs.template[leg]].slug}-v{templates[legs.template[leg]].version}"
+                f"-{legs.leg_id[leg]}-{k}"
+                for leg, k in zip(book.leg.tolist(), sequence.tolist(), strict=True)
+            ],
+            dtype=object,
+        )
+        self.opened = book.open_day < valid_days[marked.template]
+        self.closed = book.close_day < valid_days[marked.template]
+
+    def template_columns(
+        self, template: IntArray, *, with_slug: bool = False
+    ) -> dict[str, pl.Series]:
+        """``template_id``, ``template_version`` (and ``template_slug``) for each row."""
+        index = pl.Series(template, dtype=pl.Int64)
+        columns = {
+            "template_id": pl.Series([t.template_id for t in self.templates]).gather(index),
+            "template_version": pl.Series(
+                [t.version for t in self.templates], dtype=pl.Int64
+            ).gather(index),
+        }
+        if with_slug:
+            columns["template_slug"] = pl.Series([t.slug for t in self.templates]).gather(index)
+        return columns
+
+    def _contract_columns(self, rows: IntArray) -> dict[str, object]:
+        book, legs = self.marked.book, self.legs
+        contracts = book.contracts.take(rows)
+        n_contracts = legs.contracts[book.leg[rows]]
+        return {
+            "leg_id": [legs.leg_id[leg] for leg in book.leg[rows].tolist()],
+            "position_id": self.position_ids[rows].tolist(),
+            "symbol": [self.timeline.symbol] * rows.size,
+            "option_type": np.where(contracts.is_call, "call", "put"),
+            "expiry": contracts.expiry,
+            "strike": contracts.strike,
+            "quantity": self.marked.quantity[rows],
+            "contracts": pl.Series(n_contracts, dtype=pl.Float64).fill_nan(None),
+        }
+
+    def trades(self) -> pl.DataFrame:
+        """Every buy, sale and expiry, in the order they happened within each day."""
+        book, marked = self.marked.book, self.marked
+        opens = np.flatnonzero(self.opened)
+        closes = np.flatnonzero(self.closed)
+        rows = np.concatenate((closes, opens))
+        is_open = np.concatenate((np.zeros(closes.size, bool), np.ones(opens.size, bool)))
+        day = np.where(is_open, book.open_day[rows], book.close_day[rows])
+        kind = book.close_kind[rows]
+        price = np.where(is_open, marked.entry_price[rows], marked.exit_price[rows])
+        quantity = marked.quantity[rows]
+        contract_columns = self._contract_columns(rows)
+        position_ids = contract_columns["position_id"]
+        assert isinstance(position_ids, list)
+        frame = pl.DataFrame(
+            {
+                **self.template_columns(marked.template[rows]),
+                "trade_id": [
+                    f"{pid}-{'open' if o else 'close'}"
+                    for pid, o in zip(position_ids, is_open.tolist(), strict=True)
+                ],
+                "date": self.timeline.days[day],
+                "action": [
+                    TradeAction.BUY_OPEN.value if o else _CLOSE_ACTION[k]
+                    for o, k in zip(is_open.tolist(), kind.tolist(), strict=True)
+                ],
+                **contract_columns,
+                "price": price,
+                "cashflow": np.where(is_open, -quantity * price, quantity * price),
+                "reason": [
+                    (
+                        TradeReason.INITIAL_ENTRY.value
+                        if d == 0
+                        else TradeReason.SCHEDULED_ROLL.value
+                    )
+                    if o
+                    else _CLOSE_REASON[k]
+                    for o, k, d in zip(is_open.tolist(), kind.tolist(), day.tolist(), strict=True)
+                ],
+                "__template": marked.template[rows],
+                "__day": day,
+                "__open": is_open,
+                "__leg": book.leg[rows],
+            },
+            schema_overrides=dict(TRADES_SCHEMA),
+        )
+        return frame.sort(["__template", "__day", "__open", "__leg"]).select(TRADES_SCHEMA.names())
+
+    def positions(self) -> pl.DataFrame:
+        """One row per position; an incomplete template's unfinished positions stay open."""
+        book, marked = self.marked.book, self.marked
+        rows = np.flatnonzero(self.opened)
+        closed = self.closed[rows]
+        kind = book.close_kind[rows]
+        frame = pl.DataFrame(
+            {
+                **self.template_columns(marked.template[rows]),
+                **self._contract_columns(rows),
+                "opened_at": self.timeline.days[book.open_day[rows]],
+                "closed_at": self.timeline.days[book.close_day[rows]],
+                "entry_price": marked.entry_price[rows],
+                "exit_price": marked.exit_price[rows],
+                "close_reason": [
+                    _CLOSE_REASON[k] if c else None
+                    for k, c in zip(kind.tolist(), closed.tolist(), strict=True)
+                ],
+                "source_snapshot_date": self.timeline.days[book.open_day[rows]],
+            },
+            schema_overrides=dict(POSITIONS_SCHEMA),
+        )
+        still_open = pl.Series(~closed)
+        return frame.with_columns(
+            pl.when(still_open).then(None).otherwise(pl.col(name)).alias(name)
+            for name in ("closed_at", "exit_price")
+        ).select(POSITIONS_SCHEMA.names())
+
+    def daily_path(
+        self,
+        scenario: BacktestScenario,
+        underlying_value: FloatArray,
+        option_value: FloatArray,
+        premium: FloatArray,
+        realized: FloatArray,
+        cash: FloatArray,
+        net_value: FloatArray,
+        ltv_unhedged: FloatArray,
+        ltv_hedged: FloatArray,
+    ) -> pl.DataFrame:
+        """One row per (template, day) up to each template's last valid day."""
+        n_templates, n_days = net_value.shape
+        keep = (np.arange(n_days)[None, :] < self.valid_days[:, None]).ravel()
+        template = np.repeat(np.arange(n_templates), n_days)[keep]
+        day = np.tile(np.arange(n_days), n_templates)[keep]
+        threshold = scenario.initial_portfolio.margin_call_ltv
+        ltv_h = ltv_hedged.ravel()[keep]
+        frame = pl.DataFrame(
+            {
+                **self.template_columns(template, with_slug=True),
+                "date": self.timeline.days[day],
+                "spot_close": self.timeline.closes[day],
+                "underlying_value": underlying_value[day],
+                "option_market_value": option_value.ravel()[keep],
+                "premium_cashflow": premium.ravel()[keep],
+                "realized_option_cashflow": realized.ravel()[keep],
+                "cash": cash.ravel()[keep],
+                "net_portfolio_value": net_value.ravel()[keep],
+                "loan_amount": np.full(day.size, scenario.initial_portfolio.loan_amount),
+                "ltv_unhedged": ltv_unhedged[day],
+                "ltv_hedged": ltv_h,
+                "margin_call_unhedged": ltv_unhedged[day] >= threshold,
+                "margin_call_hedged": ltv_h >= threshold,
+            },
+            schema_overrides={
+                k: v for k, v in DAILY_PATH_SCHEMA.items() if k != "active_position_ids"
+            },
+        )
+        return frame.with_columns(self._active_ids(keep).alias("active_position_ids"))
+
+    def _active_ids(self, keep: BoolArray) -> pl.Series:
+        """Each kept (template, day) cell's open positions, as a list column."""
+        marked = self.marked
+        order = np.argsort(marked.held_cell, kind="stable")
+        per_cell = np.bincount(marked.held_cell, minlength=keep.size)[keep]
+        offsets = np.concatenate(([0], np.cumsum(per_cell))).astype(np.int32)
+        kept_cells = np.flatnonzero(keep)
+        kept_pair = np.isin(marked.held_cell[order], kept_cells)
+        values = pa.array(
+            self.position_ids[marked.held_position[order][kept_pair]].tolist(), pa.string()
+        )
+        return pl.Series(pa.ListArray.from_arrays(pa.array(offsets), values)).cast(
+            pl.List(pl.String)
+        )

@@ -1,0 +1,139 @@
+"""``run_backtest``: check a scenario against its templates and provider, run, freeze."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import subprocess
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from hedgeframe._version import __version__
+from hedgeframe.engine._engine import simulate
+from hedgeframe.engine._result import BacktestRunResult, notes_key
+from hedgeframe.errors import InvalidScenarioError
+from hedgeframe.models import BacktestScenario, StrategyTemplate
+from hedgeframe.providers import HistoricalMarketDataProvider
+
+__all__ = ["RULES_SEMANTICS", "engine_version", "rules_version", "run_backtest"]
+
+RULES_SEMANTICS = "hedgeframe-spec-4/v1"
+"""Version of the engine semantics (SPEC section 4); bump whenever a rule changes."""
+
+
+@functools.cache
+def engine_version() -> str:
+    """Return the package version, plus the git commit when running from a checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{sha}" if sha else __version__
+
+
+def rules_version(scenario: BacktestScenario) -> str:
+    """Hash the semantics' version and the engine configuration a run used."""
+    payload = json.dumps(
+        {
+            "semantics": RULES_SEMANTICS,
+            "execution_model": scenario.execution_model.model_dump(mode="json"),
+            "valuation_frequency": scenario.valuation_frequency.value,
+            "benchmark_mode": scenario.benchmark_mode.value,
+        },
+        sort_keys=True,
+    )
+    return "rules:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _templates_in_ref_order(
+    scenario: BacktestScenario, templates: Sequence[StrategyTemplate]
+) -> list[StrategyTemplate]:
+    by_key = {(t.template_id, t.version): t for t in templates}
+    if len(by_key) != len(templates):
+        msg = "templates must not repeat a (template_id, version) pair"
+        raise InvalidScenarioError(msg)
+    wanted = [(ref.template_id, ref.version) for ref in scenario.template_refs]
+    missing = [f"{tid} v{v}" for tid, v in wanted if (tid, v) not in by_key]
+    extra = [f"{t.slug} v{t.version}" for key, t in by_key.items() if key not in set(wanted)]
+    if missing or extra:
+        msg = (
+            f"scenario {scenario.slug!r} template_refs do not match the templates given: "
+            f"missing {missing or 'none'}, not referenced {extra or 'none'}"
+        )
+        raise InvalidScenarioError(msg)
+    ordered = [by_key[key] for key in wanted]
+    for template in ordered:
+        if not template.matches_symbol(scenario.symbol):
+            msg = (
+                f"template {template.slug} v{template.version} hedges "
+                f"{template.underlying_symbol!r}, not the scenario's {scenario.symbol!r}"
+            )
+            raise InvalidScenarioError(msg)
+    return ordered
+
+
+def run_backtest(
+    scenario: BacktestScenario,
+    templates: Sequence[StrategyTemplate],
+    provider: HistoricalMarketDataProvider,
+    *,
+    run_id: str | None = None,
+    keep_daily_path: bool = True,
+) -> BacktestRunResult:
+    """Run every template of a scenario over history, day by day (SPEC section 4).
+
+    Parameters
+    ----------
+    scenario
+        The experiment; its ``template_refs`` must match ``templates`` exactly and its
+        ``provider_ref`` must name ``provider``.
+    templates
+        The template versions the scenario references (from a repository or built inline).
+    provider
+        The historical data source, e.g. :class:`~hedgeframe.SyntheticHistoricalProvider`.
+    run_id
+        Id for the result; a new UUID by default.
+    keep_daily_path
+        False drops the daily table (summary, trades and positions are kept) for large sweeps.
+
+    Raises
+    ------
+    InvalidScenarioError
+        When templates, provider and scenario do not fit, or the rules refuse the scenario.
+    """
+    ref = scenario.provider_ref
+    if ref.provider_id != provider.provider_id or ref.pricing_mode != provider.pricing_mode:
+        msg = (
+            f"scenario {scenario.slug!r} names provider {ref.provider_id!r} "
+            f"({ref.pricing_mode}) but was given {provider.provider_id!r} "
+            f"({provider.pricing_mode})"
+        )
+        raise InvalidScenarioError(msg)
+    ordered = _templates_in_ref_order(scenario, templates)
+    timeline = provider.load_timeline(scenario.symbol, scenario.start_date, scenario.end_date)
+    output = simulate(scenario, ordered, provider, timeline, keep_daily_path=keep_daily_path)
+    return BacktestRunResult(
+        run_id=run_id or str(uuid.uuid4()),
+        scenario_snapshot=scenario,
+        template_snapshots=ordered,
+        provider_snapshot=provider.snapshot(timeline),
+        engine_version=engine_version(),
+        rules_version=rules_version(scenario),
+        warnings=output.warnings,
+        validation_notes={notes_key(*key): notes for key, notes in output.validation_notes.items()},
+        daily_path=output.daily_path,
+        trades=output.trades,
+        positions=output.positions,
+        summary=output.summary,
+        comparison=output.comparison,
+    )

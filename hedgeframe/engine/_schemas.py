@@ -1,0 +1,117 @@
+"""Column schemas of the output tables, declared once (SPEC section 5).
+
+The engine builds its frames with them, ``write_parquet`` writes them, tests and docs
+check against them, and BI tools read them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = [
+    "COMPARISON_SCHEMA",
+    "DAILY_PATH_SCHEMA",
+    "POSITIONS_SCHEMA",
+    "SUMMARY_METRIC_COLUMNS",
+    "SUMMARY_SCHEMA",
+    "TABLE_SCHEMAS",
+    "TRADES_SCHEMA",
+]
+
+_TEMPLATE_KEY: dict[str, pl.DataType] = {"template_id": pl.String(), "template_version": pl.Int64()}
+
+DAILY_PATH_SCHEMA = pl.Schema(
+    {
+        **_TEMPLATE_KEY,
+        "template_slug": pl.String(),
+        "date": pl.Date(),
+        "spot_close": pl.Float64(),
+        "underlying_value": pl.Float64(),
+        "option_market_value": pl.Float64(),
+        "premium_cashflow": pl.Float64(),
+        "realized_option_cashflow": pl.Float64(),
+        "cash": pl.Float64(),
+        "net_portfolio_value": pl.Float64(),
+        "loan_amount": pl.Float64(),
+        "ltv_unhedged": pl.Float64(),
+        "ltv_hedged": pl.Float64(),
+        "margin_call_unhedged": pl.Boolean(),
+        "margin_call_hedged": pl.Boolean(),
+        "active_position_ids": pl.List(pl.String()),
+    }
+)
+
+TRADES_SCHEMA = pl.Schema(
+    {
+        **_TEMPLATE_KEY,
+        "trade_id": pl.String(),
+        "date": pl.Date(),
+        "action": pl.String(),
+        "leg_id": pl.String(),
+        "position_id": pl.String(),
+        "symbol": pl.String(),
+        "option_type": pl.String(),
+        "expiry": pl.Date(),
+        "strike": pl.Float64(),
+        "quantity": pl.Float64(),
+        "contracts": pl.Float64(),
+        "price": pl.Float64(),
+        "cashflow": pl.Float64(),
+        "reason": pl.String(),
+    }
+)
+
+POSITIONS_SCHEMA = pl.Schema(
+    {
+        **_TEMPLATE_KEY,
+        "position_id": pl.String(),
+        "leg_id": pl.String(),
+        "symbol": pl.String(),
+        "option_type": pl.String(),
+        "expiry": pl.Date(),
+        "strike": pl.Float64(),
+        "quantity": pl.Float64(),
+        "contracts": pl.Float64(),
+        "opened_at": pl.Date(),
+        "closed_at": pl.Date(),
+        "entry_price": pl.Float64(),
+        "exit_price": pl.Float64(),
+        "close_reason": pl.String(),
+        "source_snapshot_date": pl.Date(),
+    }
+)
+
+SUMMARY_METRIC_COLUMNS: dict[str, pl.DataType] = {
+    "start_value": pl.Float64(),
+    "end_value_unhedged": pl.Float64(),
+    "end_value_hedged_net": pl.Float64(),
+    "total_hedge_cost": pl.Float64(),
+    "total_option_payoff_realized": pl.Float64(),
+    "max_ltv_unhedged": pl.Float64(),
+    "max_ltv_hedged": pl.Float64(),
+    "margin_call_days_unhedged": pl.Int64(),
+    "margin_call_days_hedged": pl.Int64(),
+    "worst_drawdown_unhedged": pl.Float64(),
+    "worst_drawdown_hedged": pl.Float64(),
+    "days_protected_below_threshold": pl.Int64(),
+    "roll_count": pl.Int64(),
+}
+
+SUMMARY_SCHEMA = pl.Schema(
+    {
+        **_TEMPLATE_KEY,
+        "template_slug": pl.String(),
+        "status": pl.String(),
+        **SUMMARY_METRIC_COLUMNS,
+    }
+)
+
+COMPARISON_SCHEMA = pl.Schema({**SUMMARY_SCHEMA, "rank": pl.Int64()})
+
+TABLE_SCHEMAS: dict[str, pl.Schema] = {
+    "daily_path": DAILY_PATH_SCHEMA,
+    "trades": TRADES_SCHEMA,
+    "positions": POSITIONS_SCHEMA,
+    "summary": SUMMARY_SCHEMA,
+    "comparison": COMPARISON_SCHEMA,
+}

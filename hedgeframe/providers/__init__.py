@@ -1,0 +1,14 @@
+"""Historical data providers behind one contract; the engine never knows which it has."""
+
+from hedgeframe.providers._protocol import ContractArrays, HistoricalMarketDataProvider, MarkBatch
+from hedgeframe.providers._synthetic import SyntheticHistoricalProvider
+from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView
+
+__all__ = [
+    "ContractArrays",
+    "HistoricalMarketDataProvider",
+    "MarkBatch",
+    "MarketTimeline",
+    "PointInTimeView",
+    "SyntheticHistoricalProvider",
+]
