@@ -1,9 +1,145 @@
-"""hedgeframe: point-in-time backtests of option hedges on Lombard-loan collateral."""
+"""hedgeframe: point-in-time backtests of option hedges on Lombard-loan collateral.
+
+Which option hedge keeps a loan out of a margin call, what does it cost, and how would it
+have done in 2008? Define named, versioned hedge templates, run them day by day over real
+closes (priced with Black-Scholes-Merton or from stored option chains), and compare them.
+
+Examples
+--------
+>>> from datetime import date
+>>> import hedgeframe as hf
+>>> templates = hf.seed_templates()
+>>> provider = hf.SyntheticHistoricalProvider(hf.sample_store(), volatility=hf.ConstantVol(0.2))
+>>> scenario = hf.make_scenario(
+...     templates, provider, symbol="^GSPC",
+...     start_date=date(2008, 1, 2), end_date=date(2008, 12, 31),
+...     portfolio=hf.BacktestPortfolioState(
+...         underlying_units=100, entry_spot=1447.16, loan_amount=90_000, margin_call_ltv=0.75
+...     ),
+... )
+>>> result = hf.run_backtest(scenario, templates, provider)
+>>> result.comparison["rank"].to_list()
+[1, 2, 3, 4]
+"""
 
 from __future__ import annotations
 
+from hedgeframe._version import __version__
+
+# market data
+from hedgeframe.data import MarketDataStore, get_calendar
+
+# engine
+from hedgeframe.engine import BacktestRunResult, run_backtest
+
+# errors
+from hedgeframe.errors import (
+    HedgeframeError,
+    InvalidMarketDataError,
+    InvalidScenarioError,
+    LookaheadError,
+)
+
+# models
+from hedgeframe.models import (
+    BacktestDailyPoint,
+    BacktestPortfolioState,
+    BacktestRun,
+    BacktestScenario,
+    BacktestSummaryMetrics,
+    BacktestTradeRecord,
+    EntryPolicy,
+    EventPreset,
+    EventScenarioOverrides,
+    ExecutionModel,
+    HistoricalInstrumentKey,
+    HistoricalOptionMark,
+    HistoricalOptionPosition,
+    HistoricalOptionQuote,
+    OptionSnapshot,
+    OptionSnapshotQuery,
+    ProviderRef,
+    ProviderSnapshot,
+    RollPolicy,
+    StrategyTemplate,
+    StrikeRule,
+    TemplateBacktestResult,
+    TemplateLeg,
+    TemplateRef,
+    UnderlyingBar,
+)
+
+# providers
+from hedgeframe.pricing import (
+    ConstantVol,
+    FirstAvailableVol,
+    IndexVol,
+    StepVol,
+    TrailingRealizedVol,
+)
+from hedgeframe.providers import HistoricalMarketDataProvider, SyntheticHistoricalProvider
+from hedgeframe.sample import sample_store
+from hedgeframe.scenarios import make_scenario
+
+# service
+from hedgeframe.service import BacktestService
+
+# templates
 from hedgeframe.templates import protective_put, put_ladder, seed_templates
 
-__version__ = "0.1.0"
-
-__all__ = ["__version__", "protective_put", "put_ladder", "seed_templates"]
+__all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
+    "__version__",
+    # templates
+    "protective_put",
+    "put_ladder",
+    "seed_templates",
+    # models
+    "BacktestDailyPoint",
+    "BacktestPortfolioState",
+    "BacktestRun",
+    "BacktestRunResult",
+    "BacktestScenario",
+    "BacktestSummaryMetrics",
+    "BacktestTradeRecord",
+    "EntryPolicy",
+    "EventPreset",
+    "EventScenarioOverrides",
+    "ExecutionModel",
+    "HistoricalInstrumentKey",
+    "HistoricalOptionMark",
+    "HistoricalOptionPosition",
+    "HistoricalOptionQuote",
+    "OptionSnapshot",
+    "OptionSnapshotQuery",
+    "ProviderRef",
+    "ProviderSnapshot",
+    "RollPolicy",
+    "StrategyTemplate",
+    "StrikeRule",
+    "TemplateBacktestResult",
+    "TemplateLeg",
+    "TemplateRef",
+    "UnderlyingBar",
+    # market data
+    "MarketDataStore",
+    "get_calendar",
+    "sample_store",
+    # providers
+    "ConstantVol",
+    "FirstAvailableVol",
+    "HistoricalMarketDataProvider",
+    "IndexVol",
+    "StepVol",
+    "SyntheticHistoricalProvider",
+    "TrailingRealizedVol",
+    # engine
+    "make_scenario",
+    "run_backtest",
+    # service
+    "BacktestService",
+    # errors
+    "HedgeframeError",
+    "InvalidMarketDataError",
+    "InvalidScenarioError",
+    "LookaheadError",
+]

@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Sequence
 
 from hedgeframe.models import (
@@ -25,6 +26,8 @@ from hedgeframe.models import (
 __all__ = ["protective_put", "put_ladder", "seed_templates"]
 
 _SEED_NAMESPACE = uuid.UUID("6f1c2a53-0d5e-4b8e-9a57-2f3c8d1e4b60")
+SEED_TIMESTAMP = datetime(2026, 11, 25, tzinfo=UTC)
+"""When the seed templates were defined (fixed, so they compare equal across calls)."""
 
 
 def _leg_ids(spot_pcts: Sequence[float]) -> list[str]:
@@ -151,8 +154,8 @@ def protective_put(
 def seed_templates() -> list[StrategyTemplate]:
     """Return the seed design document's four example templates.
 
-    Their ids are derived from their slugs, so every call (and every machine) gives the
-    same ids and runs over them are reproducible.
+    Their ids are derived from their slugs and their timestamps are fixed, so every call
+    (and every machine) gives equal templates and runs over them are reproducible.
     """
     specs: list[tuple[str, str, list[float], list[float], list[str]]] = [
         ("protective-put-atm-12m", "Protective put ATM 12m", [1.0], [1.0], ["conservative"]),
@@ -172,7 +175,7 @@ def seed_templates() -> list[StrategyTemplate]:
             ["ladder"],
         ),
     ]
-    return [
+    built = [
         put_ladder(
             slug,
             pcts,
@@ -185,3 +188,5 @@ def seed_templates() -> list[StrategyTemplate]:
         )
         for slug, name, pcts, weights, tags in specs
     ]
+    stamp = {"created_at": SEED_TIMESTAMP, "updated_at": SEED_TIMESTAMP}
+    return [StrategyTemplate.model_validate({**t.model_dump(), **stamp}) for t in built]

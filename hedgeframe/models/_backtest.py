@@ -144,4 +144,5 @@ class BacktestRun(FrozenModel):
     engine_version: str = ""
     rules_version: str = ""
     warnings: list[str] = Field(default_factory=list)
+    validation_notes: dict[str, list[str]] = Field(default_factory=dict)
     error: str | None = None

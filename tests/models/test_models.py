@@ -177,7 +177,7 @@ def test_seed_templates_are_the_four_examples_with_stable_ids() -> None:
         "ladder-50-50-atm-95pct-12m",
         "ladder-33-33-33-atm-95pct-90pct-12m",
     ]
-    assert [t.template_id for t in first] == [t.template_id for t in second]
+    assert first == second
     assert [[leg.strike_rule.value for leg in t.legs] for t in first] == [
         [1.0],
         [0.95],
