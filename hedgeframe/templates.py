@@ -11,8 +11,8 @@ Examples
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from hedgeframe.models import (
     ContractMode,

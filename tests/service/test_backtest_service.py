@@ -15,7 +15,7 @@ from fixture_markets import fixture_store
 import hedgeframe as hf
 from hedgeframe.errors import RunNotFoundError
 from hedgeframe.models import RunStatus
-from hedgeframe.providers import ContractArrays, MarketTimeline, MarkBatch
+from hedgeframe.providers import ContractArrays, MarkBatch, MarketTimeline
 from hedgeframe.repositories import InvalidRunTransitionError
 
 START, END = date(2024, 3, 1), date(2024, 4, 15)
@@ -74,14 +74,14 @@ def test_one_duckdb_glob_queries_every_run(tmp_path: Path) -> None:
     first = service.submit(_scenario(provider), provider=provider)
     second = service.submit(_scenario(provider, end=date(2024, 3, 28)), provider=provider)
     glob = str(tmp_path / "data" / "backtests" / "summary" / "*" / "*.parquet")
-    rows = duckdb.sql(
-        f"SELECT run_id, count(*) AS n FROM read_parquet('{glob}', "  # noqa: S608
+    rows = duckdb.execute(
+        f"SELECT run_id, count(*) AS n FROM read_parquet('{glob}', "
         "hive_partitioning = true) GROUP BY run_id ORDER BY run_id"
     ).fetchall()
     assert rows == sorted([(first.run_id, 4), (second.run_id, 4)])
     glob = str(tmp_path / "data" / "backtests" / "comparison" / "*" / "*.parquet")
-    ranks = duckdb.sql(
-        f"SELECT run_id, list(rank ORDER BY rank) FROM read_parquet('{glob}', "  # noqa: S608
+    ranks = duckdb.execute(
+        f"SELECT run_id, list(rank ORDER BY rank) FROM read_parquet('{glob}', "
         "hive_partitioning = true) GROUP BY run_id"
     ).fetchall()
     assert {tuple(r[1]) for r in ranks} == {(1, 2, 3, 4)}
