@@ -59,7 +59,10 @@ class InvalidMarketDataError(HedgeframeError, ValueError):
         self.failures = failures
         shown = failures.head(5).rows()
         lines = "\n".join(
-            f"  row {row}: {column}={value} ({reason})" for row, column, value, reason in shown
+            f"  row {row}: {column}={value} ({reason})"
+            if row is not None
+            else f"  column {column}: {reason}"
+            for row, column, value, reason in shown
         )
         more = f"\n  ... and {failures.height - 5} more" if failures.height > 5 else ""
         super().__init__(

@@ -391,6 +391,7 @@ def _decide(
     cur_open = np.zeros(n_legs, dtype=np.int64)
     cur_strike = np.zeros(n_legs, dtype=np.float64)
     cur_expiry = np.zeros(n_legs, dtype="datetime64[D]")
+    cur_event = np.zeros(n_legs, dtype=np.int64)  # day the roll or expiry is due (unclipped)
     done = _Positions()
     unselected: list[tuple[int, int]] = []
 
@@ -399,10 +400,11 @@ def _decide(
         due = np.flatnonzero(active & (next_event == day))
         closing = due[holding[due]]
         if closing.size:
+            # Step 2 (expiry) before step 3 (roll) before step 6 (last day's sale).
             kind = np.where(
                 cur_expiry[closing] <= days[day],
                 _EXPIRED,
-                _SCENARIO_END if day == last else _ROLLED,
+                np.where(cur_event[closing] <= day, _ROLLED, _SCENARIO_END),
             )
             done.leg.append(closing)
             done.open_day.append(cur_open[closing])
@@ -445,6 +447,7 @@ def _decide(
                     "own entry day; lengthen target_expiry_days or shorten days_before_expiry"
                 )
                 raise InvalidScenarioError(msg)
+            cur_event[opening] = upcoming
             next_event[opening] = np.minimum(upcoming, last)
         if not active.any():
             break
