@@ -26,6 +26,12 @@ from hedgeframe.data._schemas import (
     UNDERLYING_BAR_SCHEMA,
 )
 from hedgeframe.data._store import MarketDataStore, decode_symbol, encode_symbol
+from hedgeframe.data._synthetic_chain import (
+    SYNTHETIC_CHAIN_SOURCE,
+    build_synthetic_chain,
+    monthly_expiries,
+    write_synthetic_chain,
+)
 from hedgeframe.data._validation import (
     FAILURE_SCHEMA,
     validate_option_quotes,
@@ -40,6 +46,7 @@ __all__ = [
     "OPTION_QUOTE_REQUIRED",
     "OPTION_QUOTE_SCHEMA",
     "OPTION_TYPES",
+    "SYNTHETIC_CHAIN_SOURCE",
     "UNDERLYING_BAR_KEY",
     "UNDERLYING_BAR_REQUIRED",
     "UNDERLYING_BAR_SCHEMA",
@@ -48,14 +55,17 @@ __all__ = [
     "NotASessionError",
     "SessionOutOfBoundsError",
     "TradingCalendar",
+    "build_synthetic_chain",
     "decode_symbol",
     "encode_symbol",
     "fetch_yfinance_bars",
     "get_calendar",
+    "monthly_expiries",
     "read_bars_csv",
     "read_cboe_chain_csv",
     "read_chain_csv",
     "validate_option_quotes",
     "validate_underlying_bars",
+    "write_synthetic_chain",
     "yfinance_download",
 ]

@@ -1,0 +1,1 @@
+"""Benchmarks and independent reference implementations used to check the engine."""
