@@ -17,6 +17,7 @@ The worked example in ``docs/semantics.md`` is this module's specification in nu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ from hedgeframe.models import (
 from hedgeframe.providers import (
     ContractArrays,
     HistoricalMarketDataProvider,
+    MarkBatch,
     MarketTimeline,
 )
 from hedgeframe.providers._timeline import as_date
@@ -169,16 +171,16 @@ def _contract_text(contracts: ContractArrays, i: int) -> str:
 
 @dataclass(frozen=True)
 class _Marked:
-    """The book's positions with their prices: one element per position."""
+    """The book's positions with their prices, and the marked value of every cell."""
 
     book: _Book
     template: IntArray
     quantity: FloatArray
     entry_price: FloatArray
     exit_price: FloatArray
-    held_position: IntArray  # pairs held at a day's close: their position ...
-    held_cell: IntArray  # ... and their (template, day) cell, template * n_days + day
-    held_value: FloatArray  # quantity * mark of those pairs
+    option_value: FloatArray  # (templates, days): sum of quantity * mark at each close
+    held_position: IntArray  # pairs held at a day's close (kept for the daily table only):
+    held_cell: IntArray  # their position and (template, day) cell, template * n_days + day
 
 
 def simulate(
@@ -219,7 +221,16 @@ def simulate(
     for leg, day in book.unselected:
         note(int(legs.template[leg]), day, f"no eligible contract for leg {legs.leg_id[leg]!r}")
         valid_days[legs.template[leg]] = min(valid_days[legs.template[leg]], day)
-    marked = _price(book, legs, provider, timeline, valid_days, note)
+    marked = _price(
+        book,
+        legs,
+        provider,
+        timeline,
+        valid_days,
+        note,
+        n_templates=len(templates),
+        keep_cells=keep_daily_path,
+    )
 
     def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
         total = np.bincount(cells, weights=values, minlength=len(templates) * n_days)
@@ -232,7 +243,7 @@ def simulate(
     realized = per_cell(
         marked.template * n_days + book.close_day, marked.quantity * marked.exit_price
     )
-    option_value = per_cell(marked.held_cell, marked.held_value)
+    option_value = marked.option_value
 
     days_elapsed = np.diff(timeline.days).astype(np.float64)
     growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
@@ -303,6 +314,9 @@ def _price(
     timeline: MarketTimeline,
     valid_days: IntArray,
     note: NoteFn,
+    *,
+    n_templates: int,
+    keep_cells: bool,
 ) -> _Marked:
     """Mark every position on every day it is held, and price its entry and exit.
 
@@ -310,33 +324,66 @@ def _price(
     settled at intrinsic value instead of the close day's mark. A position opened on a
     day is marked that day at the same mid it was bought at (one element serves both).
     Missing marks make the template incomplete from that day (``valid_days``).
+
+    Pairs are built and marked in chunks of whole positions, so memory stays bounded
+    however many templates run; each chunk is one vectorized provider call.
     """
     n_days = timeline.n_days
     template = legs.template[book.leg]
-    last_priced = book.close_day - (book.close_kind == _EXPIRED)
-    counts = last_priced - book.open_day + 1
-    pair_pos = np.repeat(np.arange(book.leg.size), counts)
-    starts = np.cumsum(counts) - counts
-    pair_day = book.open_day[pair_pos] + (np.arange(pair_pos.size) - starts[pair_pos])
-    mid, buy, sell, stale = _mark(provider, timeline, book.contracts, pair_pos, pair_day)
+    quantity = legs.quantity[book.leg]
+    settles = book.close_kind == _EXPIRED
+    counts = book.close_day - settles - book.open_day + 1
+    ends = np.cumsum(counts)
+    entry_price = np.empty(counts.size)
+    exit_price = np.empty(counts.size)
+    option_value = np.zeros(n_templates * n_days)
+    held_parts: list[tuple[IntArray, IntArray]] = []
 
-    for i in np.flatnonzero(stale != 0).tolist():
-        p, day = int(pair_pos[i]), int(pair_day[i])
-        contract = _contract_text(book.contracts, p)
-        if stale[i] < 0:
-            note(int(template[p]), int(day), f"no usable quote for {contract}; result incomplete")
-            valid_days[template[p]] = min(valid_days[template[p]], day)
-        else:
-            used = as_date(timeline.days[day - stale[i]])
-            note(
-                int(template[p]),
-                int(day),
-                f"no quote for {contract}; used the {used} mark ({stale[i]} session(s) stale)",
+    bounds = np.searchsorted(ends, np.arange(MARK_CHUNK_PAIRS, ends[-1], MARK_CHUNK_PAIRS))
+    for p0, p1 in itertools.pairwise([0, *np.unique(bounds).tolist(), counts.size]):
+        if p1 <= p0:
+            continue
+        count = counts[p0:p1]
+        first = ends[p0:p1] - count - (ends[p0 - 1] if p0 else 0)  # chunk-local first pair
+        last = first + count - 1
+        day = np.arange(int(count.sum())) - np.repeat(first - book.open_day[p0:p1], count)
+        contracts = book.contracts.take(np.arange(p0, p1))
+        marks = provider.mark_contracts(
+            timeline,
+            ContractArrays(
+                np.repeat(contracts.is_call, count),
+                np.repeat(contracts.strike, count),
+                np.repeat(contracts.expiry, count),
+                np.repeat(contracts.selected, count),
+            ),
+            day,
+        )
+        entry_price[p0:p1] = marks.buy[first]
+        exit_price[p0:p1] = marks.sell[last]
+        for k in np.flatnonzero(marks.stale_sessions != 0).tolist():
+            _stale_note(
+                k,
+                p0 + int(np.searchsorted(last, k)),
+                day,
+                marks,
+                book,
+                template,
+                timeline,
+                valid_days,
+                note,
             )
+        held = marks.stale_sessions >= 0
+        held[last[~settles[p0:p1]]] = False  # sold on its close day: not held at the close
+        cell = np.repeat(template[p0:p1] * n_days, count) + day
+        option_value += np.bincount(
+            cell[held],
+            weights=np.repeat(quantity[p0:p1], count)[held] * marks.mid[held],
+            minlength=option_value.size,
+        )
+        if keep_cells:
+            held_parts.append((np.repeat(np.arange(p0, p1), count)[held], cell[held]))
 
-    entry_price = buy[starts]
-    exit_price = sell[starts + counts - 1]
-    expired = np.flatnonzero(book.close_kind == _EXPIRED)
+    expired = np.flatnonzero(settles)
     if expired.size:
         contracts = book.contracts.take(expired)
         exit_price[expired] = timeline.intrinsic_at_expiry(contracts)
@@ -348,18 +395,44 @@ def _price(
                 f"no {timeline.symbol} bar on the expiry {as_date(contracts.expiry[i])} of "
                 f"{_contract_text(contracts, i)}; settled at the {as_date(settled_on[i])} close",
             )
-    quantity = legs.quantity[book.leg]
-    held = (pair_day < book.close_day[pair_pos]) & (stale >= 0)
+    held_position, held_cell = (
+        (np.concatenate([h[0] for h in held_parts]), np.concatenate([h[1] for h in held_parts]))
+        if held_parts
+        else (np.empty(0, np.int64), np.empty(0, np.int64))
+    )
     return _Marked(
         book=book,
         template=template,
         quantity=quantity,
         entry_price=entry_price,
         exit_price=exit_price,
-        held_position=pair_pos[held],
-        held_cell=template[pair_pos[held]] * n_days + pair_day[held],
-        held_value=quantity[pair_pos[held]] * mid[held],
+        option_value=option_value.reshape(n_templates, n_days),
+        held_position=held_position,
+        held_cell=held_cell,
     )
+
+
+def _stale_note(
+    pair: int,
+    position: int,
+    day: IntArray,
+    marks: MarkBatch,
+    book: _Book,
+    template: IntArray,
+    timeline: MarketTimeline,
+    valid_days: IntArray,
+    note: NoteFn,
+) -> None:
+    """Report a carried-forward or missing mark; a missing one ends the template's path."""
+    on, stale = int(day[pair]), int(marks.stale_sessions[pair])
+    owner = int(template[position])
+    contract = _contract_text(book.contracts, position)
+    if stale < 0:
+        note(owner, on, f"no usable quote for {contract}; result incomplete")
+        valid_days[owner] = min(int(valid_days[owner]), on)
+    else:
+        used = as_date(timeline.days[on - stale])
+        note(owner, on, f"no quote for {contract}; used the {used} mark ({stale} session(s) stale)")
 
 
 @dataclass(frozen=True)
@@ -505,25 +578,6 @@ def _event_dates(
     return event
 
 
-def _mark(
-    provider: HistoricalMarketDataProvider,
-    timeline: MarketTimeline,
-    contracts: ContractArrays,
-    pair_pos: IntArray,
-    pair_day: IntArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
-    """Mark every (position, day) pair, in chunks that bound memory."""
-    n = pair_pos.size
-    mid, buy, sell = (np.empty(n) for _ in range(3))
-    stale = np.empty(n, dtype=np.int64)
-    for lo in range(0, n, MARK_CHUNK_PAIRS):
-        hi = min(lo + MARK_CHUNK_PAIRS, n)
-        batch = provider.mark_contracts(timeline, contracts.take(pair_pos[lo:hi]), pair_day[lo:hi])
-        mid[lo:hi], buy[lo:hi], sell[lo:hi] = batch.mid, batch.buy, batch.sell
-        stale[lo:hi] = batch.stale_sessions
-    return mid, buy, sell, stale
-
-
 def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
     """Cash after step 1's accrual and the day's flows: ``c_d = c_{d-1} g_d + f_d``.
 
@@ -536,16 +590,28 @@ def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
     return cash
 
 
-_CLOSE_ACTION = {
+# Names of trade actions and reasons by code: closes use the close kind (0..2), opens 3 and
+# 4 (an initial entry, or a replacement on a later day).
+_ACTION_BY_CODE = {
     _EXPIRED: TradeAction.EXPIRE.value,
     _ROLLED: TradeAction.SELL_CLOSE.value,
     _SCENARIO_END: TradeAction.SELL_CLOSE.value,
+    3: TradeAction.BUY_OPEN.value,
+    4: TradeAction.BUY_OPEN.value,
 }
-_CLOSE_REASON = {
+_REASON_BY_CODE = {
     _EXPIRED: TradeReason.EXPIRY.value,
     _ROLLED: TradeReason.SCHEDULED_ROLL.value,
     _SCENARIO_END: TradeReason.SCENARIO_END.value,
+    3: TradeReason.INITIAL_ENTRY.value,
+    4: TradeReason.SCHEDULED_ROLL.value,
 }
+_OPEN_INITIAL, _OPEN_REPLACEMENT = 3, 4
+
+
+def _names(codes: IntArray, names: dict[int, str]) -> pl.Series:
+    """Map integer codes to their names, in Rust (no Python string per row)."""
+    return pl.Series(codes, dtype=pl.Int64).replace_strict(names, return_dtype=pl.String)
 
 
 class _Tables:
@@ -567,15 +633,17 @@ class _Tables:
         book = marked.book
         # Sequence number of each position within its leg (the book is sorted by leg).
         first_of_leg = np.searchsorted(book.leg, book.leg, side="left")
-        sequence = np.arange(book.leg.size) - first_of_leg
-        self.position_ids = np.array(
+        leg_prefix = pl.Series(
             [
-                f"{templates[legs.template[leg]].slug}-v{templates[legs.template[leg]].version}"
-                f"-{legs.leg_id[leg]}-{k}"
-                for leg, k in zip(book.leg.tolist(), sequence.tolist(), strict=True)
-            ],
-            dtype=object,
+                f"{templates[t].slug}-v{templates[t].version}-{leg_id}-"
+                for t, leg_id in zip(legs.template.tolist(), legs.leg_id, strict=True)
+            ]
         )
+        self.position_ids: pl.Series = (
+            leg_prefix.gather(book.leg)
+            + pl.Series(np.arange(book.leg.size) - first_of_leg).cast(pl.String)
+        ).alias("position_id")
+        self.leg_ids = pl.Series("leg_id", legs.leg_id)
         self.opened = book.open_day < valid_days[marked.template]
         self.closed = book.close_day < valid_days[marked.template]
 
@@ -599,9 +667,9 @@ class _Tables:
         contracts = book.contracts.take(rows)
         n_contracts = legs.contracts[book.leg[rows]]
         return {
-            "leg_id": [legs.leg_id[leg] for leg in book.leg[rows].tolist()],
-            "position_id": self.position_ids[rows].tolist(),
-            "symbol": [self.timeline.symbol] * rows.size,
+            "leg_id": self.leg_ids.gather(book.leg[rows]),
+            "position_id": self.position_ids.gather(rows),
+            "symbol": pl.repeat(self.timeline.symbol, rows.size, eager=True),
             "option_type": np.where(contracts.is_call, "call", "put"),
             "expiry": contracts.expiry,
             "strike": contracts.strike,
@@ -617,37 +685,25 @@ class _Tables:
         rows = np.concatenate((closes, opens))
         is_open = np.concatenate((np.zeros(closes.size, bool), np.ones(opens.size, bool)))
         day = np.where(is_open, book.open_day[rows], book.close_day[rows])
-        kind = book.close_kind[rows]
+        code = np.where(
+            is_open,
+            np.where(day == 0, _OPEN_INITIAL, _OPEN_REPLACEMENT),
+            book.close_kind[rows],
+        )
         price = np.where(is_open, marked.entry_price[rows], marked.exit_price[rows])
         quantity = marked.quantity[rows]
         contract_columns = self._contract_columns(rows)
-        position_ids = contract_columns["position_id"]
-        assert isinstance(position_ids, list)
         frame = pl.DataFrame(
             {
                 **self.template_columns(marked.template[rows]),
-                "trade_id": [
-                    f"{pid}-{'open' if o else 'close'}"
-                    for pid, o in zip(position_ids, is_open.tolist(), strict=True)
-                ],
+                "trade_id": self.position_ids.gather(rows)
+                + pl.Series(np.where(is_open, "-open", "-close")),
                 "date": self.timeline.days[day],
-                "action": [
-                    TradeAction.BUY_OPEN.value if o else _CLOSE_ACTION[k]
-                    for o, k in zip(is_open.tolist(), kind.tolist(), strict=True)
-                ],
+                "action": _names(code, _ACTION_BY_CODE),
                 **contract_columns,
                 "price": price,
                 "cashflow": np.where(is_open, -quantity * price, quantity * price),
-                "reason": [
-                    (
-                        TradeReason.INITIAL_ENTRY.value
-                        if d == 0
-                        else TradeReason.SCHEDULED_ROLL.value
-                    )
-                    if o
-                    else _CLOSE_REASON[k]
-                    for o, k, d in zip(is_open.tolist(), kind.tolist(), day.tolist(), strict=True)
-                ],
+                "reason": _names(code, _REASON_BY_CODE),
                 "__template": marked.template[rows],
                 "__day": day,
                 "__open": is_open,
@@ -671,10 +727,7 @@ class _Tables:
                 "closed_at": self.timeline.days[book.close_day[rows]],
                 "entry_price": marked.entry_price[rows],
                 "exit_price": marked.exit_price[rows],
-                "close_reason": [
-                    _CLOSE_REASON[k] if c else None
-                    for k, c in zip(kind.tolist(), closed.tolist(), strict=True)
-                ],
+                "close_reason": _names(kind, _REASON_BY_CODE),
                 "source_snapshot_date": self.timeline.days[book.open_day[rows]],
             },
             schema_overrides=dict(POSITIONS_SCHEMA),
@@ -682,7 +735,7 @@ class _Tables:
         still_open = pl.Series(~closed)
         return frame.with_columns(
             pl.when(still_open).then(None).otherwise(pl.col(name)).alias(name)
-            for name in ("closed_at", "exit_price")
+            for name in ("closed_at", "exit_price", "close_reason")
         ).select(POSITIONS_SCHEMA.names())
 
     def daily_path(
@@ -731,13 +784,10 @@ class _Tables:
         """Each kept (template, day) cell's open positions, as a list column."""
         marked = self.marked
         order = np.argsort(marked.held_cell, kind="stable")
-        per_cell = np.bincount(marked.held_cell, minlength=keep.size)[keep]
-        offsets = np.concatenate(([0], np.cumsum(per_cell))).astype(np.int32)
-        kept_cells = np.flatnonzero(keep)
-        kept_pair = np.isin(marked.held_cell[order], kept_cells)
-        values = pa.array(
-            self.position_ids[marked.held_position[order][kept_pair]].tolist(), pa.string()
-        )
-        return pl.Series(pa.ListArray.from_arrays(pa.array(offsets), values)).cast(
-            pl.List(pl.String)
-        )
+        cells = marked.held_cell[order]
+        per_cell = np.bincount(cells, minlength=keep.size)[keep]
+        offsets = np.concatenate(([0], np.cumsum(per_cell)))
+        positions = marked.held_position[order][keep[cells]]
+        values = self.position_ids.to_arrow().cast(pa.large_string()).take(positions)
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+        return pl.Series(lists).cast(pl.List(pl.String))
