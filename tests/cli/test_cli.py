@@ -18,7 +18,9 @@ def test_demo_prints_the_ranking_and_writes_parquet(
     out = capsys.readouterr().out
     for template in hf.seed_templates():
         assert template.slug in out
-    comparison = pl.read_parquet(tmp_path / "comparison" / "*" / "*.parquet", hive_partitioning=True)
+    comparison = pl.read_parquet(
+        tmp_path / "comparison" / "*" / "*.parquet", hive_partitioning=True
+    )
     assert comparison["rank"].to_list() == [1, 2, 3, 4]
     assert comparison["status"].to_list() == ["complete"] * 4
 
