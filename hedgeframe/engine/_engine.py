@@ -26,7 +26,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from hedgeframe.engine._metrics import rank_summary, summary_metrics
+from hedgeframe.engine._metrics import summary_metrics
 from hedgeframe.engine._schemas import (
     DAILY_PATH_SCHEMA,
     POSITIONS_SCHEMA,
@@ -145,13 +145,12 @@ class _Positions:
 
 @dataclass(frozen=True)
 class EngineOutput:
-    """The engine's tables and notes, before they become a ``BacktestRunResult``."""
+    """The engine's tables and notes for a batch of templates (ranking comes after)."""
 
     daily_path: pl.DataFrame
     trades: pl.DataFrame
     positions: pl.DataFrame
     summary: pl.DataFrame
-    comparison: pl.DataFrame
     warnings: list[str]
     validation_notes: dict[tuple[str, int], list[str]]
 
@@ -207,7 +206,7 @@ def simulate(
         raise InvalidScenarioError(msg)
     portfolio = scenario.initial_portfolio
     legs = _Legs.build(templates, portfolio.underlying_units, scenario.execution_model)
-    warnings = list(timeline.warnings)
+    warnings: list[str] = []
     notes: dict[tuple[str, int], list[str]] = {_key(t): [] for t in templates}
 
     def note(template_index: int, day: int, text: str) -> None:
@@ -301,7 +300,6 @@ def simulate(
         trades=tables.trades(),
         positions=tables.positions(),
         summary=summary,
-        comparison=rank_summary(summary),
         warnings=warnings,
         validation_notes=notes,
     )

@@ -10,14 +10,20 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+import polars as pl
+
 from hedgeframe._version import __version__
 from hedgeframe.engine._engine import simulate
+from hedgeframe.engine._metrics import rank_summary
 from hedgeframe.engine._result import BacktestRunResult, notes_key
 from hedgeframe.errors import InvalidScenarioError
 from hedgeframe.models import BacktestScenario, StrategyTemplate
 from hedgeframe.providers import HistoricalMarketDataProvider
 
 __all__ = ["RULES_SEMANTICS", "engine_version", "rules_version", "run_backtest"]
+
+SUMMARY_ONLY_BATCH = 250
+"""Templates simulated together when daily paths are not kept (bounds working memory)."""
 
 RULES_SEMANTICS = "hedgeframe-spec-4/v1"
 """Version of the engine semantics (SPEC section 4); bump whenever a rule changes."""
@@ -121,7 +127,16 @@ def run_backtest(
         raise InvalidScenarioError(msg)
     ordered = _templates_in_ref_order(scenario, templates)
     timeline = provider.load_timeline(scenario.symbol, scenario.start_date, scenario.end_date)
-    output = simulate(scenario, ordered, provider, timeline, keep_daily_path=keep_daily_path)
+    # Templates are independent: without daily paths, run them in batches so working
+    # memory stays flat however many there are. The tables are the same either way.
+    size = len(ordered) if keep_daily_path else SUMMARY_ONLY_BATCH
+    outputs = [
+        simulate(
+            scenario, ordered[i : i + size], provider, timeline, keep_daily_path=keep_daily_path
+        )
+        for i in range(0, len(ordered), size)
+    ]
+    summary = pl.concat([o.summary for o in outputs])
     return BacktestRunResult(
         run_id=run_id or str(uuid.uuid4()),
         scenario_snapshot=scenario,
@@ -129,11 +144,13 @@ def run_backtest(
         provider_snapshot=provider.snapshot(timeline),
         engine_version=engine_version(),
         rules_version=rules_version(scenario),
-        warnings=output.warnings,
-        validation_notes={notes_key(*key): notes for key, notes in output.validation_notes.items()},
-        daily_path=output.daily_path,
-        trades=output.trades,
-        positions=output.positions,
-        summary=output.summary,
-        comparison=output.comparison,
+        warnings=[*timeline.warnings, *(w for o in outputs for w in o.warnings)],
+        validation_notes={
+            notes_key(*key): notes for o in outputs for key, notes in o.validation_notes.items()
+        },
+        daily_path=pl.concat([o.daily_path for o in outputs]),
+        trades=pl.concat([o.trades for o in outputs]),
+        positions=pl.concat([o.positions for o in outputs]),
+        summary=summary,
+        comparison=rank_summary(summary),
     )

@@ -368,3 +368,22 @@ def test_templates_must_match_the_scenario_refs(selloff: MarketDataStore) -> Non
     )
     with pytest.raises(InvalidScenarioError, match="hedges '\\^GSPC', not the scenario's 'FIX'"):
         hf.run_backtest(scenario, [wrong_symbol], provider)
+
+
+def test_summary_only_batches_give_the_same_tables(
+    selloff: MarketDataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = [
+        *hf.seed_templates(),
+        hf.protective_put("short", target_expiry_days=10, roll_policy=roll(2)),
+    ]
+    full = run(selloff, templates, start=START, end=END)
+    monkeypatch.setattr("hedgeframe.engine._run.SUMMARY_ONLY_BATCH", 2)
+    provider = hf.SyntheticHistoricalProvider(selloff, volatility=hf.ConstantVol(0.2))
+    scenario = hf.make_scenario(
+        templates, provider, symbol="FIX", start_date=START, end_date=END, portfolio=portfolio()
+    )
+    batched = hf.run_backtest(scenario, templates, provider, keep_daily_path=False)
+    assert batched.daily_path.is_empty()
+    for name in ("trades", "positions", "summary", "comparison"):
+        assert batched.tables()[name].equals(full.tables()[name]), name
