@@ -40,6 +40,15 @@ from hedgeframe.errors import (
     LookaheadError,
 )
 
+# events
+from hedgeframe.events import (
+    EventComparison,
+    EventPortfolio,
+    builtin_event_presets,
+    compare_events,
+    materialize_event,
+)
+
 # models
 from hedgeframe.models import (
     BacktestDailyPoint,
@@ -137,6 +146,12 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "run_backtest",
     # service
     "BacktestService",
+    # events
+    "EventComparison",
+    "EventPortfolio",
+    "builtin_event_presets",
+    "compare_events",
+    "materialize_event",
     # errors
     "HedgeframeError",
     "InvalidMarketDataError",

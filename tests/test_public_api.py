@@ -22,7 +22,8 @@ SPEC_NAMES = {
     # functions and classes built so far
     "protective_put", "put_ladder", "seed_templates", "MarketDataStore", "ConstantVol",
     "StepVol", "IndexVol", "TrailingRealizedVol", "SyntheticHistoricalProvider",
-    "run_backtest", "BacktestService",
+    "run_backtest", "BacktestService", "builtin_event_presets", "materialize_event",
+    "compare_events",
 }  # fmt: skip
 
 
