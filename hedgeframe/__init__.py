@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from hedgeframe._version import __version__
 
+# engine
+from hedgeframe.analysis import compare_providers
+
 # market data
 from hedgeframe.data import MarketDataStore, get_calendar
-
-# engine
 from hedgeframe.engine import BacktestRunResult, run_backtest
 
 # errors
@@ -86,7 +87,11 @@ from hedgeframe.pricing import (
     StepVol,
     TrailingRealizedVol,
 )
-from hedgeframe.providers import HistoricalMarketDataProvider, SyntheticHistoricalProvider
+from hedgeframe.providers import (
+    DailyOptionsSnapshotProvider,
+    HistoricalMarketDataProvider,
+    SyntheticHistoricalProvider,
+)
 from hedgeframe.sample import sample_store
 from hedgeframe.scenarios import make_scenario
 
@@ -140,10 +145,12 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "IndexVol",
     "StepVol",
     "SyntheticHistoricalProvider",
+    "DailyOptionsSnapshotProvider",
     "TrailingRealizedVol",
     # engine
     "make_scenario",
     "run_backtest",
+    "compare_providers",
     # service
     "BacktestService",
     # events

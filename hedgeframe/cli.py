@@ -227,10 +227,32 @@ def _synthetic_provider(config: dict[str, Any]) -> HistoricalMarketDataProvider:
     )
 
 
+def _snapshot_provider(config: dict[str, Any]) -> HistoricalMarketDataProvider:
+    known = {"kind", "store", "calendar", "max_stale_days", "fill"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        msg = f"snapshot provider config has unknown keys {unknown}; known: {sorted(known)}"
+        raise BadInputError(msg)
+    if not config.get("store"):
+        msg = 'a snapshot provider config needs a "store" holding option quotes'
+        raise BadInputError(msg)
+    fill = str(config.get("fill", "mid"))
+    if fill not in ("mid", "bid_ask"):
+        msg = f"snapshot provider fill must be 'mid' or 'bid_ask' (got {fill!r})"
+        raise BadInputError(msg)
+    return hf.DailyOptionsSnapshotProvider(
+        hf.MarketDataStore(config["store"]),
+        calendar=str(config.get("calendar", "XNYS")),
+        max_stale_days=int(config.get("max_stale_days", 5)),
+        fill="bid_ask" if fill == "bid_ask" else "mid",
+    )
+
+
 PROVIDER_BUILDERS: dict[str, Callable[[dict[str, Any]], HistoricalMarketDataProvider]] = {
     "synthetic": _synthetic_provider,
+    "snapshot": _snapshot_provider,
 }
-"""Provider ``kind`` -> builder from its JSON config. BT-002 adds ``"snapshot"`` here."""
+"""Provider ``kind`` -> builder from its JSON config."""
 
 
 def provider_from_config(config: Any) -> HistoricalMarketDataProvider:

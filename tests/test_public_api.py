@@ -23,7 +23,7 @@ SPEC_NAMES = {
     "protective_put", "put_ladder", "seed_templates", "MarketDataStore", "ConstantVol",
     "StepVol", "IndexVol", "TrailingRealizedVol", "SyntheticHistoricalProvider",
     "run_backtest", "BacktestService", "builtin_event_presets", "materialize_event",
-    "compare_events",
+    "compare_events", "DailyOptionsSnapshotProvider",
 }  # fmt: skip
 
 

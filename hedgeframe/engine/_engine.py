@@ -206,14 +206,10 @@ def simulate(
         raise InvalidScenarioError(msg)
     portfolio = scenario.initial_portfolio
     legs = _Legs.build(templates, portfolio.underlying_units, scenario.execution_model)
-    warnings: list[str] = []
-    notes: dict[tuple[str, int], list[str]] = {_key(t): [] for t in templates}
+    raised: list[tuple[int, int, str]] = []  # (day, template, text), reported at the end
 
     def note(template_index: int, day: int, text: str) -> None:
-        tpl = templates[template_index]
-        message = f"{as_date(timeline.days[day])} {_label(tpl)}: {text}"
-        warnings.append(message)
-        notes[_key(tpl)].append(message)
+        raised.append((day, template_index, text))
 
     book = _decide(legs, templates, provider, timeline)
     valid_days = np.full(len(templates), n_days, dtype=np.int64)
@@ -230,6 +226,16 @@ def simulate(
         n_templates=len(templates),
         keep_cells=keep_daily_path,
     )
+
+    # Notes in date order, none after a template's result has ended (it is incomplete).
+    warnings: list[str] = []
+    notes: dict[tuple[str, int], list[str]] = {_key(t): [] for t in templates}
+    for day, template_index, text in sorted(raised):
+        if day <= valid_days[template_index]:
+            tpl = templates[template_index]
+            message = f"{as_date(timeline.days[day])} {_label(tpl)}: {text}"
+            warnings.append(message)
+            notes[_key(tpl)].append(message)
 
     def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
         total = np.bincount(cells, weights=values, minlength=len(templates) * n_days)
@@ -337,7 +343,8 @@ def _price(
     option_value = np.zeros(n_templates * n_days)
     held_parts: list[tuple[IntArray, IntArray]] = []
 
-    bounds = np.searchsorted(ends, np.arange(MARK_CHUNK_PAIRS, ends[-1], MARK_CHUNK_PAIRS))
+    total = int(ends[-1]) if ends.size else 0
+    bounds = np.searchsorted(ends, np.arange(MARK_CHUNK_PAIRS, total, MARK_CHUNK_PAIRS))
     for p0, p1 in itertools.pairwise([0, *np.unique(bounds).tolist(), counts.size]):
         if p1 <= p0:
             continue
@@ -430,7 +437,8 @@ def _stale_note(
         valid_days[owner] = min(int(valid_days[owner]), on)
     else:
         used = as_date(timeline.days[on - stale])
-        note(owner, on, f"no quote for {contract}; used the {used} mark ({stale} session(s) stale)")
+        sessions = "1 session" if stale == 1 else f"{stale} sessions"
+        note(owner, on, f"no quote for {contract}; used the {used} mark ({sessions} stale)")
 
 
 @dataclass(frozen=True)

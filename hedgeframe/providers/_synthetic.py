@@ -8,13 +8,12 @@ with the day's volatility from a :class:`~hedgeframe.pricing.VolatilityRegime`, 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from hedgeframe.data import MarketDataStore, TradingCalendar, get_calendar
+from hedgeframe.data import MarketDataStore
 from hedgeframe.errors import InvalidScenarioError, MissingMarketDataError
 from hedgeframe.models import (
     HistoricalInstrumentKey,
@@ -27,41 +26,29 @@ from hedgeframe.models import (
     OptionType,
     PricingMode,
     ProviderSnapshot,
-    UnderlyingBar,
 )
 from hedgeframe.pricing import black_scholes_price_is_call
 from hedgeframe.pricing._volatility import VolatilityInputs, VolatilityRegime
 from hedgeframe.providers._protocol import (
     BoolArray,
     ContractArrays,
-    DateArray,
     FloatArray,
     IntArray,
     MarkBatch,
 )
+from hedgeframe.providers._store_backed import (
+    StoreBackedProvider,
+    fingerprint_arrays,
+    read_history,
+)
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView, as_date, as_day
 
-__all__ = ["SyntheticHistoricalProvider", "fingerprint_arrays"]
+__all__ = ["SyntheticHistoricalProvider"]
 
 DAYS_PER_YEAR = 365.0
 
 
-def fingerprint_arrays(*arrays: np.ndarray) -> str:
-    """Return a short sha256 over the bytes of the market data a run read."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return "sha256:" + digest.hexdigest()[:32]
-
-
-def _history(store: MarketDataStore, symbol: str, end: date) -> tuple[DateArray, FloatArray]:
-    bars = store.underlying_bars(symbol, None, end)
-    dates = bars["date"].to_numpy().astype("datetime64[D]")
-    closes = bars["close"].to_numpy().astype(np.float64)
-    return dates, closes
-
-
-class SyntheticHistoricalProvider:
+class SyntheticHistoricalProvider(StoreBackedProvider):
     """Black-Scholes-Merton marks over a store's real closes.
 
     Parameters
@@ -99,27 +86,22 @@ class SyntheticHistoricalProvider:
             if not (np.isfinite(value) and low <= value < high):
                 msg = f"{name} must be a finite number in [{low}, {high}) (got {value!r})"
                 raise ValueError(msg)
-        self.store = store
+        super().__init__(store, calendar=calendar)
         self.volatility = volatility
         self.rate = float(rate)
         self.dividend_yield = float(dividend_yield)
         self.spread_pct = float(spread_pct)
-        self._calendar = get_calendar(calendar)
-
-    @property
-    def calendar(self) -> TradingCalendar:
-        """The exchange calendar that sets expiries and roll sessions."""
-        return self._calendar
 
     # -- the engine's vectorized contract ---------------------------------------------
 
     def load_timeline(self, symbol: str, start_date: date, end_date: date) -> MarketTimeline:
         """Read the underlying up to ``end_date`` and each trading day's volatility."""
-        history_dates, history_closes = _history(self.store, symbol, end_date)
+        history_dates, history_closes = read_history(self.store, symbol, end_date)
         lo = int(np.searchsorted(history_dates, as_day(start_date), "left"))
         days, closes = history_dates[lo:], history_closes[lo:]
         index_series = {
-            index: _history(self.store, index, end_date) for index in self.volatility.index_symbols
+            index: read_history(self.store, index, end_date)
+            for index in self.volatility.index_symbols
         }
         warnings: list[str] = []
         sigmas = (
@@ -168,13 +150,14 @@ class SyntheticHistoricalProvider:
             self.rate,
             self.dividend_yield,
         )
-        expired = contracts.expiry <= days
-        if expired.any():
-            mid[expired] = timeline.intrinsic_at_expiry(contracts.take(np.flatnonzero(expired)))
         half = self.spread_pct / 2.0
-        return MarkBatch(
-            mid, mid * (1.0 + half), mid * (1.0 - half), np.zeros(mid.shape, dtype=np.int64)
-        )
+        buy, sell = mid * (1.0 + half), mid * (1.0 - half)
+        expired = np.flatnonzero(contracts.expiry <= days)
+        if expired.size:  # settles at intrinsic value, with no spread
+            mid[expired] = buy[expired] = sell[expired] = timeline.intrinsic_at_expiry(
+                contracts.take(expired)
+            )
+        return MarkBatch(mid, buy, sell, np.zeros(mid.shape, dtype=np.int64))
 
     def snapshot(self, timeline: MarketTimeline | None = None) -> ProviderSnapshot:
         """Return the configuration, and a fingerprint of the last timeline's data."""
@@ -190,18 +173,6 @@ class SyntheticHistoricalProvider:
         return ProviderSnapshot(provider_id=self.provider_id, config=config, source_version=source)
 
     # -- the seed's point-in-time methods ----------------------------------------------
-
-    def get_trading_days(self, symbol: str, start_date: date, end_date: date) -> list[date]:
-        """Dates in ``[start_date, end_date]`` with an underlying bar."""
-        bars = self.store.underlying_bars(symbol, start_date, end_date)
-        return list(bars["date"])
-
-    def get_underlying_bars(
-        self, symbol: str, start_date: date, end_date: date
-    ) -> list[UnderlyingBar]:
-        """Return the underlying's bars in ``[start_date, end_date]``."""
-        bars = self.store.underlying_bars(symbol, start_date, end_date)
-        return [UnderlyingBar.model_validate(row) for row in bars.iter_rows(named=True)]
 
     def _view(self, symbol: str, as_of_date: date) -> PointInTimeView:
         timeline = self.load_timeline(symbol, as_of_date, as_of_date)

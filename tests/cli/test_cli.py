@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import hedgeframe as hf
-from hedgeframe.cli import app, main
+from hedgeframe.cli import BadInputError, app, main, provider_from_config
 from hedgeframe.errors import DataFetchError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -454,3 +454,15 @@ def test_data_sample_and_copy(tmp_path: Path, cli: Run) -> None:
     assert "copied 3 symbols" in out
     assert hf.MarketDataStore(tmp_path / "copy").symbols() == ["^GSPC", "^IXIC", "^VIX"]
     assert cli("data", "list", "--store", str(tmp_path / "empty"))[1].startswith("no underlying")
+
+
+def test_snapshot_provider_config_builds_the_snapshot_provider(tmp_path: Path) -> None:
+    provider = provider_from_config(
+        {"kind": "snapshot", "store": str(tmp_path), "fill": "bid_ask", "max_stale_days": 3}
+    )
+    assert isinstance(provider, hf.DailyOptionsSnapshotProvider)
+    assert provider.snapshot().config["max_stale_days"] == 3
+    with pytest.raises(BadInputError, match="fill must be 'mid' or 'bid_ask'"):
+        provider_from_config({"kind": "snapshot", "store": str(tmp_path), "fill": "ask"})
+    with pytest.raises(BadInputError, match="needs a \"store\""):
+        provider_from_config({"kind": "snapshot"})

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pytest
 from engine_helpers import bars, portfolio, roll, run
@@ -16,6 +17,7 @@ from hedgeframe.data import MarketDataStore, get_calendar
 from hedgeframe.engine import rank_summary
 from hedgeframe.errors import InvalidScenarioError, LookaheadError, MissingMarketDataError
 from hedgeframe.models import OptionSnapshotQuery, OptionType, StrikeRule
+from hedgeframe.providers import ContractArrays, PointInTimeView
 
 START, END = date(2024, 3, 1), date(2024, 4, 15)
 
@@ -387,3 +389,29 @@ def test_summary_only_batches_give_the_same_tables(
     assert batched.daily_path.is_empty()
     for name in ("trades", "positions", "summary", "comparison"):
         assert batched.tables()[name].equals(full.tables()[name]), name
+
+
+def test_a_template_that_never_opens_is_incomplete_not_a_crash(selloff: MarketDataStore) -> None:
+    class NothingListed(hf.SyntheticHistoricalProvider):
+        def select_contracts(
+            self,
+            view: PointInTimeView,
+            is_call: npt.NDArray[np.bool_],
+            strike_targets: npt.NDArray[np.float64],
+            target_expiry_days: npt.NDArray[np.int64],
+        ) -> ContractArrays:
+            chosen = super().select_contracts(view, is_call, strike_targets, target_expiry_days)
+            return ContractArrays(
+                chosen.is_call, chosen.strike, chosen.expiry, np.zeros_like(chosen.selected)
+            )
+
+    provider = NothingListed(selloff, volatility=hf.ConstantVol(0.2))
+    template = hf.protective_put("atm")
+    scenario = hf.make_scenario(
+        [template], provider, symbol="FIX", start_date=START, end_date=END, portfolio=portfolio()
+    )
+    result = hf.run_backtest(scenario, [template], provider)
+    assert result.summary["status"].to_list() == ["incomplete"]
+    assert result.trades.is_empty()
+    assert result.positions.is_empty()
+    assert result.warnings == ["2024-03-01 atm v1: no eligible contract for leg 'put-100'"]
