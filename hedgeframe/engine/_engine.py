@@ -39,6 +39,7 @@ from hedgeframe.models import (
     ContractMode,
     ContractRounding,
     ExecutionModel,
+    OptionType,
     RollPolicyType,
     StrategyTemplate,
     TemplateResultStatus,
@@ -48,7 +49,6 @@ from hedgeframe.models import (
 from hedgeframe.providers import (
     ContractArrays,
     HistoricalMarketDataProvider,
-    MarkBatch,
     MarketTimeline,
 )
 from hedgeframe.providers._timeline import as_date
@@ -329,64 +329,59 @@ def _price(
     day is marked that day at the same mid it was bought at (one element serves both).
     Missing marks make the template incomplete from that day (``valid_days``).
 
-    Pairs are built and marked in chunks of whole positions, so memory stays bounded
-    however many templates run; each chunk is one vectorized provider call.
+    Positions that are the same contract held over the same days (a sweep's templates
+    share many legs) are marked once. Pairs are built in chunks of whole positions, so
+    memory stays bounded however many templates run.
     """
     n_days = timeline.n_days
     template = legs.template[book.leg]
     quantity = legs.quantity[book.leg]
     settles = book.close_kind == _EXPIRED
     counts = book.close_day - settles - book.open_day + 1
-    ends = np.cumsum(counts)
-    entry_price = np.empty(counts.size)
-    exit_price = np.empty(counts.size)
-    option_value = np.zeros(n_templates * n_days)
-    held_parts: list[tuple[IntArray, IntArray]] = []
+    group, first_of_group = _same_pricing(book)
 
-    total = int(ends[-1]) if ends.size else 0
-    bounds = np.searchsorted(ends, np.arange(MARK_CHUNK_PAIRS, total, MARK_CHUNK_PAIRS))
-    for p0, p1 in itertools.pairwise([0, *np.unique(bounds).tolist(), counts.size]):
-        if p1 <= p0:
-            continue
-        count = counts[p0:p1]
-        first = ends[p0:p1] - count - (ends[p0 - 1] if p0 else 0)  # chunk-local first pair
-        last = first + count - 1
-        day = np.arange(int(count.sum())) - np.repeat(first - book.open_day[p0:p1], count)
-        contracts = book.contracts.take(np.arange(p0, p1))
-        marks = provider.mark_contracts(
-            timeline,
-            ContractArrays(
-                np.repeat(contracts.is_call, count),
-                np.repeat(contracts.strike, count),
-                np.repeat(contracts.expiry, count),
-                np.repeat(contracts.selected, count),
-            ),
-            day,
-        )
-        entry_price[p0:p1] = marks.buy[first]
-        exit_price[p0:p1] = marks.sell[last]
-        for k in np.flatnonzero(marks.stale_sessions != 0).tolist():
+    marks = _mark_unique(
+        provider,
+        timeline,
+        book.contracts.take(first_of_group),
+        book.open_day[first_of_group],
+        counts[first_of_group],
+    )
+    start = marks.start[group]  # each position's first pair among the unique marks
+    entry_price = marks.buy[start]
+    exit_price = marks.sell[start + counts - 1]
+    for k in np.flatnonzero(marks.stale != 0).tolist():
+        g = int(np.searchsorted(marks.start, k, side="right")) - 1
+        for position in np.flatnonzero(group == g).tolist():
             _stale_note(
-                k,
-                p0 + int(np.searchsorted(last, k)),
-                day,
-                marks,
+                position,
+                int(book.open_day[position]) + k - int(marks.start[g]),
+                int(marks.stale[k]),
                 book,
                 template,
                 timeline,
                 valid_days,
                 note,
             )
-        held = marks.stale_sessions >= 0
-        held[last[~settles[p0:p1]]] = False  # sold on its close day: not held at the close
-        cell = np.repeat(template[p0:p1] * n_days, count) + day
+
+    option_value = np.zeros(n_templates * n_days)
+    held_parts: list[tuple[IntArray, IntArray]] = []
+    for p0, p1 in _position_chunks(counts):
+        count = counts[p0:p1]
+        local = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        source = np.repeat(start[p0:p1], count) + local
+        day = np.repeat(book.open_day[p0:p1], count) + local
+        held = marks.stale[source] >= 0
+        sold = np.cumsum(count)[~settles[p0:p1]] - 1  # sold on its close day: not held then
+        held[sold] = False
+        cell = np.repeat(template[p0:p1] * n_days, count)[held] + day[held]
         option_value += np.bincount(
-            cell[held],
-            weights=np.repeat(quantity[p0:p1], count)[held] * marks.mid[held],
+            cell,
+            weights=np.repeat(quantity[p0:p1], count)[held] * marks.mid[source[held]],
             minlength=option_value.size,
         )
         if keep_cells:
-            held_parts.append((np.repeat(np.arange(p0, p1), count)[held], cell[held]))
+            held_parts.append((np.repeat(np.arange(p0, p1), count)[held], cell))
 
     expired = np.flatnonzero(settles)
     if expired.size:
@@ -417,11 +412,86 @@ def _price(
     )
 
 
+def _same_pricing(book: _Book) -> tuple[IntArray, IntArray]:
+    """Group positions that are one contract over the same days (so have the same marks).
+
+    Returns each position's group and each group's first position.
+    """
+    contracts = book.contracts
+    columns = (
+        book.close_kind,
+        book.close_day,
+        book.open_day,
+        contracts.expiry.astype(np.int64),
+        contracts.strike,
+        contracts.is_call,
+    )
+    order = np.lexsort(columns)
+    changed = np.zeros(order.size, dtype=bool)
+    changed[:1] = True
+    for column in columns:
+        ordered = column[order]
+        changed[1:] |= ordered[1:] != ordered[:-1]
+    group = np.empty(order.size, dtype=np.int64)
+    group[order] = np.cumsum(changed) - 1
+    return group, order[changed]
+
+
+@dataclass(frozen=True)
+class _UniqueMarks:
+    """Marks of each unique position's pairs, laid end to end (``start`` per position)."""
+
+    start: IntArray
+    mid: FloatArray
+    buy: FloatArray
+    sell: FloatArray
+    stale: IntArray
+
+
+def _mark_unique(
+    provider: HistoricalMarketDataProvider,
+    timeline: MarketTimeline,
+    contracts: ContractArrays,
+    open_day: IntArray,
+    counts: IntArray,
+) -> _UniqueMarks:
+    """Mark each position from its open day over ``counts`` days, one provider call a chunk."""
+    start = np.cumsum(counts) - counts
+    total = int(counts.sum())
+    mid, buy, sell = np.empty(total), np.empty(total), np.empty(total)
+    stale = np.empty(total, dtype=np.int64)
+    for p0, p1 in _position_chunks(counts):
+        count = counts[p0:p1]
+        lo, hi = int(start[p0]), int(start[p0] + count.sum())
+        local = np.arange(hi - lo) - np.repeat(start[p0:p1] - lo, count)
+        chunk = provider.mark_contracts(
+            timeline,
+            ContractArrays(
+                np.repeat(contracts.is_call[p0:p1], count),
+                np.repeat(contracts.strike[p0:p1], count),
+                np.repeat(contracts.expiry[p0:p1], count),
+                np.repeat(contracts.selected[p0:p1], count),
+            ),
+            np.repeat(open_day[p0:p1], count) + local,
+        )
+        mid[lo:hi], buy[lo:hi], sell[lo:hi] = chunk.mid, chunk.buy, chunk.sell
+        stale[lo:hi] = chunk.stale_sessions
+    return _UniqueMarks(start, mid, buy, sell, stale)
+
+
+def _position_chunks(counts: IntArray) -> list[tuple[int, int]]:
+    """Split positions into consecutive ranges of about ``MARK_CHUNK_PAIRS`` pairs each."""
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if ends.size else 0
+    bounds = np.searchsorted(ends, np.arange(MARK_CHUNK_PAIRS, total, MARK_CHUNK_PAIRS))
+    edges = [0, *np.unique(bounds).tolist(), counts.size]
+    return [(p0, p1) for p0, p1 in itertools.pairwise(edges) if p1 > p0]
+
+
 def _stale_note(
-    pair: int,
     position: int,
-    day: IntArray,
-    marks: MarkBatch,
+    on: int,
+    stale: int,
     book: _Book,
     template: IntArray,
     timeline: MarketTimeline,
@@ -429,7 +499,6 @@ def _stale_note(
     note: NoteFn,
 ) -> None:
     """Report a carried-forward or missing mark; a missing one ends the template's path."""
-    on, stale = int(day[pair]), int(marks.stale_sessions[pair])
     owner = int(template[position])
     contract = _contract_text(book.contracts, position)
     if stale < 0:
@@ -615,6 +684,10 @@ _REASON_BY_CODE = {
 _OPEN_INITIAL, _OPEN_REPLACEMENT = 3, 4
 
 
+_OPTION_TYPE_BY_CODE = {0: OptionType.PUT.value, 1: OptionType.CALL.value}
+_TRADE_SUFFIX_BY_CODE = {0: "-close", 1: "-open"}
+
+
 def _names(codes: IntArray, names: dict[int, str]) -> pl.Series:
     """Map integer codes to their names, in Rust (no Python string per row)."""
     return pl.Series(codes, dtype=pl.Int64).replace_strict(names, return_dtype=pl.String)
@@ -676,7 +749,7 @@ class _Tables:
             "leg_id": self.leg_ids.gather(book.leg[rows]),
             "position_id": self.position_ids.gather(rows),
             "symbol": pl.repeat(self.timeline.symbol, rows.size, eager=True),
-            "option_type": np.where(contracts.is_call, "call", "put"),
+            "option_type": _names(contracts.is_call.astype(np.int64), _OPTION_TYPE_BY_CODE),
             "expiry": contracts.expiry,
             "strike": contracts.strike,
             "quantity": self.marked.quantity[rows],
@@ -703,7 +776,7 @@ class _Tables:
             {
                 **self.template_columns(marked.template[rows]),
                 "trade_id": self.position_ids.gather(rows)
-                + pl.Series(np.where(is_open, "-open", "-close")),
+                + _names(is_open.astype(np.int64), _TRADE_SUFFIX_BY_CODE),
                 "date": self.timeline.days[day],
                 "action": _names(code, _ACTION_BY_CODE),
                 **contract_columns,

@@ -22,7 +22,7 @@ from hedgeframe.providers import HistoricalMarketDataProvider
 
 __all__ = ["RULES_SEMANTICS", "engine_version", "rules_version", "run_backtest"]
 
-SUMMARY_ONLY_BATCH = 250
+SUMMARY_ONLY_BATCH = 1_000
 """Templates simulated together when daily paths are not kept (bounds working memory)."""
 
 RULES_SEMANTICS = "hedgeframe-spec-4/v1"
