@@ -124,9 +124,13 @@ class _Quotes:
 
 @dataclass(frozen=True)
 class _SnapshotTimeline(MarketTimeline):
-    """A timeline that also records a digest of every option-quote read made for it."""
+    """A timeline that also records a digest of every option-quote read made for it.
+
+    It holds the month file that entry-day chains are cut from, one month at a time.
+    """
 
     quote_reads: list[str] = field(default_factory=list)
+    chain_month: dict[np.datetime64, pl.DataFrame] = field(default_factory=dict)
 
 
 def _timeline(symbol: str, dates: DateArray, closes: FloatArray, first: int) -> MarketTimeline:
@@ -241,8 +245,24 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         return _timeline(symbol, dates, closes, int(np.searchsorted(dates, as_day(start_date))))
 
     def _chain(self, timeline: MarketTimeline, as_of_date: date) -> tuple[pl.DataFrame, _Quotes]:
-        """Read that day's chain and its usable quotes: one day, nothing later."""
-        frame = self.store.option_quotes(timeline.symbol, as_of_date)
+        """Return that day's chain and its usable quotes: that day's rows, nothing later.
+
+        In a run, the day is cut from its month file, read once and kept until the run moves
+        to the next month (entry days come in date order); the rows of other days are never
+        looked at. Outside a run, the store reads the one day.
+        """
+        if isinstance(timeline, _SnapshotTimeline):
+            month = as_day(as_of_date).astype("datetime64[M]")
+            if month not in timeline.chain_month:
+                timeline.chain_month.clear()
+                first = as_date(month.astype("datetime64[D]"))
+                last = as_date((month + 1).astype("datetime64[D]") - 1)
+                timeline.chain_month[month] = self.store.option_quotes_between(
+                    timeline.symbol, first, last
+                ).sort(["option_type", "expiry", "strike"], maintain_order=True)
+            frame = timeline.chain_month[month].filter(pl.col("as_of_date") == as_of_date)
+        else:
+            frame = self.store.option_quotes(timeline.symbol, as_of_date)
         quotes = _Quotes.usable(frame, self.fill)
         self._record(timeline, quotes)
         return frame, quotes
