@@ -464,5 +464,5 @@ def test_snapshot_provider_config_builds_the_snapshot_provider(tmp_path: Path) -
     assert provider.snapshot().config["max_stale_days"] == 3
     with pytest.raises(BadInputError, match="fill must be 'mid' or 'bid_ask'"):
         provider_from_config({"kind": "snapshot", "store": str(tmp_path), "fill": "ask"})
-    with pytest.raises(BadInputError, match="needs a \"store\""):
+    with pytest.raises(BadInputError, match='needs a "store"'):
         provider_from_config({"kind": "snapshot"})
