@@ -15,7 +15,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-__all__ = ["atomic_write_bytes", "file_lock", "fsync_dir"]
+__all__ = ["atomic_write_bytes", "file_lock", "fsync_dir", "write_temporary"]
 
 LOCK_TIMEOUT_SECONDS = 60.0
 
@@ -35,8 +35,12 @@ def _current_umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (temporary file, fsync, rename)."""
+def write_temporary(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a new, fsynced hidden file beside ``path`` and return its path.
+
+    The file is named ``.<name>.<random>.tmp``, so no ``*.json`` or ``*.parquet`` glob
+    sees it. The caller renames it over ``path`` (or removes it).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
@@ -48,6 +52,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (temporary file, fsync, rename)."""
+    tmp = write_temporary(path, data)
+    try:
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -53,6 +53,10 @@ _MID_TOLERANCE: Final = 1e-9
 
 _TEXT_COLUMNS: Final = frozenset({"symbol", "option_type", "source"})
 
+MAX_SYMBOL_LENGTH: Final = 50
+"""Symbols name partition folders, and a folder name has at most 255 bytes; 50 characters
+(the models' limit) stay below it however they are percent-encoded."""
+
 
 def _v(name: str) -> pl.Expr:
     """Refer to a coerced column in the working frame."""
@@ -173,6 +177,13 @@ def _missing(usable: set[str], names: Sequence[str]) -> list[_Check]:
     return checks
 
 
+def _symbol_checks(usable: set[str]) -> list[_Check]:
+    if "symbol" not in usable:
+        return []
+    too_long = _v("symbol").str.len_chars() > MAX_SYMBOL_LENGTH
+    return [_Check("symbol", FailureReason.BAD_VALUE, too_long)]
+
+
 def _year_checks(usable: set[str], name: str) -> list[_Check]:
     if name not in usable:
         return []
@@ -182,6 +193,7 @@ def _year_checks(usable: set[str], name: str) -> list[_Check]:
 
 def _bar_checks(usable: set[str]) -> list[_Check]:
     checks = _missing(usable, ["symbol", "date", "close", "source"])
+    checks += _symbol_checks(usable)
     checks += _year_checks(usable, "date")
     checks += _finite_checks(usable, ["close"], positive=True)
     checks += _finite_checks(usable, ["open", "high", "low", "volume"], positive=False)
@@ -190,6 +202,7 @@ def _bar_checks(usable: set[str]) -> list[_Check]:
 
 def _quote_checks(usable: set[str]) -> list[_Check]:
     checks = _missing(usable, [*OPTION_QUOTE_KEY, "source"])
+    checks += _symbol_checks(usable)
     checks += _year_checks(usable, "as_of_date")
     if "option_type" in usable:
         not_a_type = ~_v("option_type").is_in(list(OPTION_TYPES))
@@ -233,6 +246,18 @@ _BARS: Final = _Table(
 _QUOTES: Final = _Table(
     OPTION_QUOTE_SCHEMA, OPTION_QUOTE_KEY, OPTION_QUOTE_REQUIRED, _quote_checks, _fill_mid
 )
+
+
+_SHOWN_CHARS: Final = 100
+"""A failing cell longer than this is shown by its start and its length (the message of a
+refused multi-megabyte string stays readable)."""
+
+
+def _shortened(text: pl.Expr) -> pl.Expr:
+    length = text.str.len_chars()
+    start = text.str.slice(0, _SHOWN_CHARS)
+    shown = pl.concat_str(start, pl.lit("... ("), length.cast(pl.String), pl.lit(" characters)"))
+    return pl.when(length > _SHOWN_CHARS).then(shown).otherwise(text)
 
 
 def _column_failure(column: str, value: str | None, reason: FailureReason) -> dict[str, object]:
@@ -316,7 +341,7 @@ def _validate(
             work.filter(pl.col(f"m:{i}")).select(
                 "row",
                 column=pl.lit(check.column, pl.String),
-                value=value.cast(pl.String),
+                value=_shortened(value.cast(pl.String)),
                 reason=pl.lit(check.reason.value, pl.String),
                 position=pl.lit(positions.get(check.column, len(positions)), pl.Int64),
             )
@@ -345,7 +370,7 @@ def validate_underlying_bars(
 
     Every store write and bar reader goes through here, so a bar in the store is always
     clean: a positive finite ``close``, no NaN/inf or negative ``open/high/low/volume``
-    (nulls allowed), no duplicate ``(symbol, date)``.
+    (nulls allowed), no duplicate ``(symbol, date)``, a symbol of at most 50 characters.
 
     Parameters
     ----------

@@ -20,8 +20,9 @@ def utc_now() -> datetime:
 
 def _check_slug(value: str) -> str:
     if not _SLUG_PATTERN.fullmatch(value) or ".." in value:
+        shown = value if len(value) <= 60 else f"{value[:57]}..."
         msg = (
-            f"slug {value!r} is not a safe identifier: use 1-100 lowercase letters, digits, "
+            f"slug {shown!r} is not a safe identifier: use 1-100 lowercase letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit (no path separators)"
         )
         raise ValueError(msg)

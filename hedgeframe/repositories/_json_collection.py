@@ -16,7 +16,8 @@ Guarantees
   (``<file>.lock`` beside it) from the read to the rename, so two processes never lose each
   other's records.
 - **Refuse, never repair**: a file that is not valid JSON, has the wrong envelope, holds a
-  record that fails validation, or breaks a collection invariant raises
+  record that fails validation or lacks a generated id or timestamp (see
+  :func:`_generated_fields`), or breaks a collection invariant raises
   :class:`~hedgeframe.errors.CorruptFileError` naming the file and the problem. Every
   write reads and validates first, so a corrupt file is also never overwritten.
 - A missing file is an empty collection; reading one creates nothing on disk.
@@ -71,17 +72,42 @@ def first_duplicate(
     return None
 
 
+def _generated_fields(model: type[BaseModel]) -> list[str]:
+    """Fields whose default is generated afresh (ids, timestamps), not a constant.
+
+    Such a field is always written, so a record without it was damaged: loading it would
+    silently invent a new id or time on every read. Empty containers and nested models
+    built by their class are constant defaults and may be absent.
+    """
+    names = []
+    for name, info in model.model_fields.items():
+        factory = info.default_factory
+        constant = factory in (list, dict) or (
+            isinstance(factory, type) and issubclass(factory, BaseModel)
+        )
+        if factory is not None and not constant:
+            names.append(name)
+    return names
+
+
 def _json_type(value: object) -> str:
     """Name a decoded JSON value's type the way JSON does."""
     names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
     return names.get(type(value), "number")
 
 
+_SHOWN_MESSAGE_CHARS = 300
+"""A validator's message may quote the bad value; a multi-megabyte value is cut here."""
+
+
 def _describe_validation_error(error: ValidationError) -> str:
     """Name the first failing field and its message, and how many more failed."""
     first = error.errors(include_url=False)[0]
     location = ".".join(str(part) for part in first["loc"]) or "(whole record)"
-    detail = f"field {location!r}: {first['msg']}"
+    message = first["msg"]
+    if len(message) > _SHOWN_MESSAGE_CHARS:
+        message = f"{message[:_SHOWN_MESSAGE_CHARS]}... ({len(message)} characters)"
+    detail = f"field {location!r}: {message}"
     more = error.error_count() - 1
     return detail + (f" (and {more} more error(s))" if more else "")
 
@@ -202,8 +228,16 @@ class JsonCollection(Generic[M]):
             msg = f"not valid JSON ({error})"
             raise _ProblemError(msg) from None
         records = self._records_of(document)
+        generated = _generated_fields(self.model)
         parsed: list[M] = []
         for index, record in enumerate(records):
+            absent = [name for name in generated if isinstance(record, dict) and name not in record]
+            if absent:
+                msg = (
+                    f"record {index} has no {absent[0]!r}; a stored record keeps every id "
+                    "and timestamp (a default would give it a new one on each load)"
+                )
+                raise _ProblemError(msg)
             try:
                 parsed.append(self.model.model_validate(record))
             except ValidationError as error:
