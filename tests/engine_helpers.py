@@ -1,4 +1,4 @@
-"""Small builders shared by the engine tests."""
+"""Small builders shared by the engine tests, and the seed's anti-lookahead rules."""
 
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ import hedgeframe as hf
 from hedgeframe.data import UNDERLYING_BAR_SCHEMA, MarketDataStore
 from hedgeframe.models import BacktestPortfolioState, RollPolicy, RollPolicyType
 from hedgeframe.pricing import VolatilityRegime
+
+# The seed design document's anti-lookahead rules, verbatim; the point-in-time tests
+# carry them in their docstrings.
+ANTI_LOOKAHEAD_RULES = """\
+- Contract selection rule: select options using only the entry-day snapshot.
+- Daily MTM rule: mark open positions using only same-day data for the same contract.
+- Expiry rule: once as_of_date >= expiry, option value becomes intrinsic-at-expiry or zero after expiry according to the provider contract; it is not repriced with negative time-to-expiry.
+- Event preset rule: event presets may define scenario dates, but the strategy engine may not inspect future event endpoints when deciding to roll or exit.
+- Synthetic vol rule: synthetic providers may use fixed or date-indexed IV schedules, but never realized future path statistics from dates after as_of_date.
+- Metric rule: comparison metrics may summarize the whole run only after the run completes; they may not feed back into trading decisions during the run.
+"""  # noqa: E501
 
 
 def roll(days_before_expiry: int) -> RollPolicy:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from engine_helpers import bars, portfolio, roll
+from engine_helpers import ANTI_LOOKAHEAD_RULES, bars, portfolio, roll
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,15 +20,6 @@ import hedgeframe as hf
 from hedgeframe.data import MarketDataStore, get_calendar
 from hedgeframe.pricing import VolatilityRegime
 from hedgeframe.providers._timeline import as_date
-
-ANTI_LOOKAHEAD_RULES = """\
-- Contract selection rule: select options using only the entry-day snapshot.
-- Daily MTM rule: mark open positions using only same-day data for the same contract.
-- Expiry rule: once as_of_date >= expiry, option value becomes intrinsic-at-expiry or zero after expiry according to the provider contract; it is not repriced with negative time-to-expiry.
-- Event preset rule: event presets may define scenario dates, but the strategy engine may not inspect future event endpoints when deciding to roll or exit.
-- Synthetic vol rule: synthetic providers may use fixed or date-indexed IV schedules, but never realized future path statistics from dates after as_of_date.
-- Metric rule: comparison metrics may summarize the whole run only after the run completes; they may not feed back into trading decisions during the run.
-"""  # noqa: E501
 
 __doc__ = (__doc__ or "") + "\n" + ANTI_LOOKAHEAD_RULES
 

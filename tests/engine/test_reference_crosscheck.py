@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import math
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -25,7 +25,15 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import hedgeframe as hf
-from benchmarks.reference import ReferenceResult, ReferenceSummary, reference_backtest
+from benchmarks.crosscheck import (
+    DAILY_BOOLS,
+    DAILY_FLOATS,
+    REL_TOL,
+    SUMMARY_FIELDS,
+    TRADE_EXACT,
+    TRADE_FLOATS,
+)
+from benchmarks.reference import ReferenceResult, reference_backtest
 from hedgeframe.data import UNDERLYING_BAR_SCHEMA, MarketDataStore, get_calendar
 from hedgeframe.engine import BacktestRunResult, run_backtest
 from hedgeframe.errors import InvalidScenarioError
@@ -41,26 +49,9 @@ from hedgeframe.pricing._volatility import ConstantVol
 from hedgeframe.providers import SyntheticHistoricalProvider
 
 SYMBOL: Final = "XCHK"
-REL_TOL: Final = 1e-9
 ABS_TOL: Final = 1e-9
 SESSIONS: Final[list[date]] = get_calendar("XNYS").sessions.astype("datetime64[D]").tolist()
 
-DAILY_FLOATS: Final = (
-    "spot_close",
-    "underlying_value",
-    "option_market_value",
-    "premium_cashflow",
-    "realized_option_cashflow",
-    "cash",
-    "net_portfolio_value",
-    "loan_amount",
-    "ltv_unhedged",
-    "ltv_hedged",
-)
-DAILY_BOOLS: Final = ("margin_call_unhedged", "margin_call_hedged")
-TRADE_EXACT: Final = ("date", "action", "reason", "leg_id", "option_type", "expiry")
-TRADE_FLOATS: Final = ("strike", "quantity", "price", "cashflow")
-SUMMARY_FIELDS: Final = tuple(f.name for f in fields(ReferenceSummary))
 ACTION_ORDER: Final = {"expire": 0, "sell_close": 1, "buy_open": 2}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from engine_helpers import roll
+from engine_helpers import ANTI_LOOKAHEAD_RULES, roll
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from snapshot_markets import GSPC, GSPC_END, GSPC_START, gspc_frames, gspc_store, run
@@ -23,15 +23,6 @@ import hedgeframe as hf
 from hedgeframe.data import MarketDataStore
 from hedgeframe.providers import DailyOptionsSnapshotProvider
 from hedgeframe.providers._snapshot import Fill
-
-ANTI_LOOKAHEAD_RULES = """\
-- Contract selection rule: select options using only the entry-day snapshot.
-- Daily MTM rule: mark open positions using only same-day data for the same contract.
-- Expiry rule: once as_of_date >= expiry, option value becomes intrinsic-at-expiry or zero after expiry according to the provider contract; it is not repriced with negative time-to-expiry.
-- Event preset rule: event presets may define scenario dates, but the strategy engine may not inspect future event endpoints when deciding to roll or exit.
-- Synthetic vol rule: synthetic providers may use fixed or date-indexed IV schedules, but never realized future path statistics from dates after as_of_date.
-- Metric rule: comparison metrics may summarize the whole run only after the run completes; they may not feed back into trading decisions during the run.
-"""  # noqa: E501
 
 __doc__ = (__doc__ or "") + "\n" + ANTI_LOOKAHEAD_RULES
 
