@@ -370,18 +370,14 @@ def _price(
         count = counts[p0:p1]
         local = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         source = np.repeat(start[p0:p1], count) + local
-        day = np.repeat(book.open_day[p0:p1], count) + local
+        cell = np.repeat(template[p0:p1] * n_days + book.open_day[p0:p1], count) + local
         held = marks.stale[source] >= 0
-        sold = np.cumsum(count)[~settles[p0:p1]] - 1  # sold on its close day: not held then
-        held[sold] = False
-        cell = np.repeat(template[p0:p1] * n_days, count)[held] + day[held]
-        option_value += np.bincount(
-            cell,
-            weights=np.repeat(quantity[p0:p1], count)[held] * marks.mid[source[held]],
-            minlength=option_value.size,
-        )
+        held[np.cumsum(count)[~settles[p0:p1]] - 1] = False  # sold on its close day
+        value = np.repeat(quantity[p0:p1], count) * marks.mid[source]
+        value[~held] = 0.0  # also clears the NaN of a missing mark
+        option_value += np.bincount(cell, weights=value, minlength=option_value.size)
         if keep_cells:
-            held_parts.append((np.repeat(np.arange(p0, p1), count)[held], cell))
+            held_parts.append((np.repeat(np.arange(p0, p1), count)[held], cell[held]))
 
     expired = np.flatnonzero(settles)
     if expired.size:

@@ -32,7 +32,9 @@ def drawdown(values: FloatArray) -> FloatArray:
     """``1 - V_t / max_{s<=t} V_s`` along the last axis."""
     peak = np.maximum.accumulate(values, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        result: FloatArray = np.where(peak > 0.0, 1.0 - values / peak, 0.0)
+        result: FloatArray = np.divide(values, peak)
+    np.subtract(1.0, result, out=result)
+    result[~(peak > 0.0)] = 0.0
     return result
 
 
