@@ -863,6 +863,8 @@ class _Tables:
         per_cell = np.bincount(cells, minlength=keep.size)[keep]
         offsets = np.concatenate(([0], np.cumsum(per_cell)))
         positions = marked.held_position[order][keep[cells]]
-        values = self.position_ids.to_arrow().cast(pa.large_string()).take(positions)
+        # Gathered ids are string views into the ids' one buffer (no string is copied), and
+        # a list of string views is already Polars' own layout.
+        values = self.position_ids.gather(positions).to_arrow(compat_level=pl.CompatLevel.newest())
         lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
         return pl.Series(lists).cast(pl.List(pl.String))
