@@ -17,15 +17,20 @@ if TYPE_CHECKING:
 __all__ = [
     "CorruptFileError",
     "DataFetchError",
+    "DuplicateRecordError",
     "DuplicateSlugError",
     "FailureReason",
     "HedgeframeError",
     "InvalidMarketDataError",
+    "InvalidRunIdError",
+    "InvalidRunTransitionError",
     "InvalidScenarioError",
     "LookaheadError",
     "MissingMarketDataError",
+    "NotASessionError",
     "RecordNotFoundError",
     "RunNotFoundError",
+    "SessionOutOfBoundsError",
     "TemplateNotFoundError",
 ]
 
@@ -112,3 +117,23 @@ class InvalidScenarioError(HedgeframeError, ValueError):
 
 class DataFetchError(HedgeframeError, ConnectionError):
     """Downloading data failed (offline, or the source refused)."""
+
+
+class DuplicateRecordError(HedgeframeError, ValueError):
+    """A record with that id is already stored (ids are never reused or overwritten)."""
+
+
+class InvalidRunTransitionError(HedgeframeError, ValueError):
+    """A run change breaks its lifecycle (e.g. any change after it has completed)."""
+
+
+class InvalidRunIdError(HedgeframeError, ValueError):
+    """A ``run_id`` is not a safe file name."""
+
+
+class NotASessionError(HedgeframeError, ValueError):
+    """A day that must be a trading session is not one."""
+
+
+class SessionOutOfBoundsError(HedgeframeError, ValueError):
+    """A day, or a day reached by an offset, lies outside the calendar's sessions."""

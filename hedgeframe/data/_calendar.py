@@ -21,7 +21,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from hedgeframe.errors import HedgeframeError
+from hedgeframe.errors import NotASessionError, SessionOutOfBoundsError
 
 __all__ = [
     "NotASessionError",
@@ -39,14 +39,6 @@ YEARS_AHEAD: Final = 3
 DayArray = npt.NDArray[np.datetime64]
 
 _EPOCH: Final = date(1970, 1, 1)
-
-
-class NotASessionError(HedgeframeError, ValueError):
-    """A day that must be a trading session is not one."""
-
-
-class SessionOutOfBoundsError(HedgeframeError, ValueError):
-    """A day, or a day reached by an offset, lies outside the calendar's sessions."""
 
 
 def _day(value: date) -> np.datetime64:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from hedgeframe._atomic import atomic_write_bytes, file_lock
-from hedgeframe.errors import CorruptFileError, HedgeframeError
+from hedgeframe.errors import CorruptFileError, DuplicateRecordError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,10 +46,6 @@ _ENVELOPE_KEYS = frozenset({"format", "format_version", "records"})
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
-
-
-class DuplicateRecordError(HedgeframeError, ValueError):
-    """A record with that id is already stored (ids are never reused or overwritten)."""
 
 
 class _ProblemError(Exception):

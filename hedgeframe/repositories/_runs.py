@@ -29,7 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hedgeframe.errors import CorruptFileError, HedgeframeError, RunNotFoundError
+from hedgeframe.errors import (
+    CorruptFileError,
+    InvalidRunIdError,
+    InvalidRunTransitionError,
+    RunNotFoundError,
+)
 from hedgeframe.models import BacktestRun, RunStatus
 from hedgeframe.repositories._json_collection import DuplicateRecordError, JsonCollection
 
@@ -56,15 +61,6 @@ _NEXT: dict[RunStatus, frozenset[RunStatus]] = {
 }
 _FINAL = frozenset(status for status, allowed in _NEXT.items() if not allowed)
 _REPOSITORY_OWNED_FIELDS = frozenset({"run_id", "status", "submitted_at"})
-
-
-# These two belong in hedgeframe/errors.py; they live here until that file is updated.
-class InvalidRunTransitionError(HedgeframeError, ValueError):
-    """A run change breaks its lifecycle (e.g. any change after it has completed)."""
-
-
-class InvalidRunIdError(HedgeframeError, ValueError):
-    """A ``run_id`` is not a safe file name."""
 
 
 def check_run_id(run_id: str) -> str:
