@@ -36,6 +36,7 @@ from benchmarks.workloads import (
     CHAIN_START,
     DIVIDEND_YIELD,
     RATE,
+    RUN_MODES,
     SPREAD_PCT,
     SYMBOL,
     VOL_WINDOW,
@@ -310,7 +311,7 @@ def b1_single(suite: Suite) -> CaseOutput:
 
 
 def b2_sweep(suite: Suite) -> CaseOutput:
-    """``b2_templates`` grid templates in one call, with and without the daily path."""
+    """``b2_templates`` grid templates in one call, in each of the three ``RUN_MODES``."""
     cfg = suite.config
     n = cfg.b2_templates
     templates = template_grid(n, cfg.seed)
@@ -320,7 +321,7 @@ def b2_sweep(suite: Suite) -> CaseOutput:
     sliced = templates[:k]
 
     suite.log(f"B2: {n} templates, check {k} of them against the reference ...")
-    full = prepared.run(keep_daily_path=True)
+    full = prepared.run(**RUN_MODES["daily-path"])
     _expect_clean(full, n, "B2")
     reference = suite.reference(prepared, sliced)
     compared = compare_with_reference(
@@ -331,22 +332,31 @@ def b2_sweep(suite: Suite) -> CaseOutput:
         reference=reference,
         context="B2",
     )
-    summary_only = prepared.run(keep_daily_path=False)
+    no_daily = prepared.run(**RUN_MODES["no-daily-path"])
     for table in ("summary", "trades", "positions"):
-        compare_frames(getattr(summary_only, table), getattr(full, table), table, "B2 summary-only")
-    if summary_only.daily_path.height:
-        msg = "B2 summary-only: keep_daily_path=False still returned a daily path"
-        raise CrossCheckError(msg)
+        compare_frames(getattr(no_daily, table), getattr(full, table), table, "B2 no-daily-path")
+    summary_only = prepared.run(**RUN_MODES["summary-only"])
+    compare_frames(summary_only.summary, full.summary, "summary", "B2 summary-only")
+    for mode, result, dropped in (
+        ("no-daily-path", no_daily, ("daily_path",)),
+        ("summary-only", summary_only, ("daily_path", "trades", "positions")),
+    ):
+        for table in dropped:
+            if getattr(result, table).height:
+                msg = f"B2 {mode}: the result still has a {table} table"
+                raise CrossCheckError(msg)
     size = book_size(full.positions, prepared.days)
     slice_ids = [t.template_id for t in sliced]
     slice_size = book_size(
         full.positions.filter(pl.col("template_id").is_in(slice_ids)), prepared.days
     )
-    del full, summary_only
+    del full, no_daily, summary_only
 
     suite.log("B2: timing ...")
-    times_full = timed(lambda: prepared.run(keep_daily_path=True), cfg.repeat)
-    times_summary = timed(lambda: prepared.run(keep_daily_path=False), cfg.repeat)
+    times = {
+        mode: timed(functools.partial(prepared.run, **flags), cfg.repeat)
+        for mode, flags in RUN_MODES.items()
+    }
     slice_run = prepared.subset(k)
     times_slice = timed(slice_run.run, cfg.repeat)
     reference_times = suite.reference_times(reference, prepared, sliced)
@@ -355,46 +365,42 @@ def b2_sweep(suite: Suite) -> CaseOutput:
     roofline = time_roofline(suite.roofline_inputs, size.marks, cfg.repeat)
     slice_roofline = time_roofline(suite.roofline_inputs, slice_size.marks, cfg.repeat)
     base = {"case": "B2", "templates": n, "years": cfg.years, "seed": cfg.seed}
-    memory_full = suite.memory({**base, "keep_daily_path": True})
-    memory_summary = suite.memory({**base, "keep_daily_path": False})
+    memory = {mode: suite.memory({**base, "mode": mode}) for mode in RUN_MODES}
 
     basis = (
         f"extrapolated: {min(reference_times):.2f} s measured on the first {k} templates "
         f"({slice_size.position_days:,} position-days, "
         f"{reference_per_position_day * 1e6:.2f} us each) x {size.position_days:,} position-days"
     )
-    checked = (
-        f"first {k} templates: {compared:,} numbers equal the reference to 1e-9 relative; "
-        "summary-only summary, trades and positions equal the full run's"
-    )
-    rows = [
-        _row(
-            "B2",
-            "daily-path",
-            f"{n} grid templates in one call, {window}, full daily path",
-            times=times_full,
-            memory=memory_full,
-            roofline=roofline,
-            reference_s=extrapolated,
-            reference_basis=basis,
-            checked=checked,
-            templates=templates,
-            prepared=prepared,
-            size=size,
+    checked = {
+        "daily-path": (
+            f"first {k} templates: {compared:,} numbers equal the reference to 1e-9 relative"
         ),
-        _row(
-            "B2",
-            "summary-only",
-            f"{n} grid templates in one call, {window}, keep_daily_path=False",
-            times=times_summary,
-            memory=memory_summary,
-            roofline=roofline,
-            reference_s=extrapolated,
-            reference_basis="extrapolated as for daily-path",
-            checked="summary, trades and positions equal the daily-path run's",
-            templates=templates,
-            prepared=prepared,
-            size=size,
+        "no-daily-path": "summary, trades and positions equal the daily-path run's",
+        "summary-only": "summary equals the daily-path run's; no other table is kept",
+    }
+    kept = {
+        "daily-path": "full daily path, trades, positions, summary",
+        "no-daily-path": "keep_daily_path=False: trades, positions, summary",
+        "summary-only": "keep_daily_path=False, keep_trades=False: the summary alone",
+    }
+    rows = [
+        *(
+            _row(
+                "B2",
+                mode,
+                f"{n} grid templates in one call, {window}, {kept[mode]}",
+                times=times[mode],
+                memory=memory[mode],
+                roofline=roofline,
+                reference_s=extrapolated,
+                reference_basis=basis if mode == "daily-path" else "extrapolated as daily-path",
+                checked=checked[mode],
+                templates=templates,
+                prepared=prepared,
+                size=size,
+            )
+            for mode in RUN_MODES
         ),
         _row(
             "B2",
@@ -412,7 +418,7 @@ def b2_sweep(suite: Suite) -> CaseOutput:
         ),
     ]
     targets = []
-    for row in rows[:2]:
+    for row in rows[: len(RUN_MODES)]:
         targets += [
             TargetCheck(
                 "B2",

@@ -106,25 +106,30 @@ def measure(spec: dict[str, Any], *, timeout: float = 1800.0) -> MemoryReading:
 
 def child_main(argv: list[str]) -> int:
     """The child: rebuild the case, run it, print the measurements as one JSON line."""
-    from benchmarks.workloads import SampleMarket, prepare
+    from benchmarks.workloads import RUN_MODES, SampleMarket, prepare
 
     spec = json.loads(argv[0])
     market = SampleMarket.load()
     prepared = prepare(spec, market)
-    keep = bool(spec.get("keep_daily_path", True))
+    keep = RUN_MODES[spec.get("mode", "daily-path")]
     setup_rss = current_rss_mb()
     if spec.get("warmup", False):
-        prepared.run(keep_daily_path=keep)
+        prepared.run(**keep)
     times = []
-    size = None
+    result = None
     for _ in range(int(spec.get("repeat", 1))):
+        result = None  # freed before the next run
         start = time.perf_counter()
-        result = prepared.run(keep_daily_path=keep)
+        result = prepared.run(**keep)
         times.append(time.perf_counter() - start)
-        size = prepared.size(result)
-        del result  # before the next run
+    peak = peak_rss_mb()
+    if not keep["keep_trades"]:
+        # A summary-only result has no positions to size the work by: size one more run
+        # that keeps them, after the peak is read.
+        result = prepared.run(keep_daily_path=False)
+    size = prepared.size(result) if result is not None else None
     payload = {
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak,
         "setup_rss_mb": setup_rss,
         "times": times,
         "positions": size.positions if size else 0,

@@ -74,6 +74,7 @@ def summarize(raw: Path, *, root: str = "run_backtest", top: int = 30) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from benchmarks.workloads import (
+        RUN_MODES,
         EventsRun,
         PreparedRun,
         SampleMarket,
@@ -85,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     market = SampleMarket.load()
-    keep = args.mode == "daily-path"
+    keep = RUN_MODES[args.mode]
     prepared: PreparedRun | EventsRun
     if args.case == "B3":
         store = build_chain_store(args.chain_store, market.store)
@@ -96,10 +97,10 @@ def _run(args: argparse.Namespace) -> int:
     else:
         templates = template_grid(args.templates, args.seed)
         prepared = prepare_synthetic(market, templates, args.years, f"profile-{args.case.lower()}")
-    prepared.run(keep_daily_path=keep)
+    prepared.run(**keep)
     for _ in range(args.repeat):
         start = time.perf_counter()
-        prepared.run(keep_daily_path=keep)
+        prepared.run(**keep)
         print(f"{args.case}: {time.perf_counter() - start:.3f} s", flush=True)
     return 0
 
@@ -108,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``run`` a case (under py-spy) or ``summarize`` a py-spy raw file."""
     from datetime import date
 
+    from benchmarks.workloads import RUN_MODES
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profiling")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a case: warm-up, then --repeat runs")
@@ -115,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--templates", type=int, default=None, help="default: B2 1,000, B3 100")
     run.add_argument("--years", type=int, default=20)
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--mode", choices=["summary-only", "daily-path"], default="summary-only")
+    run.add_argument("--mode", choices=list(RUN_MODES), default="summary-only")
     run.add_argument("--repeat", type=int, default=3)
     run.add_argument(
         "--chain-store",

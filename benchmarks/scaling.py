@@ -73,7 +73,7 @@ def _spec(templates: int, years: int, mode: str, seed: int, repeat: int) -> dict
         "templates": templates,
         "years": years,
         "seed": seed,
-        "keep_daily_path": mode == "daily-path",
+        "mode": mode,
         "warmup": not large,
         "repeat": 1 if large else min(repeat, MAX_REPEAT),
     }

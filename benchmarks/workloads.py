@@ -87,6 +87,12 @@ MARGIN_CALL_LTV: Final = 0.75
 CASH_FRACTION: Final = 0.05
 FINANCING_RATE: Final = 0.02
 MAX_STALE_DAYS: Final = 5
+RUN_MODES: Final[dict[str, dict[str, bool]]] = {
+    "daily-path": {"keep_daily_path": True, "keep_trades": True},
+    "no-daily-path": {"keep_daily_path": False, "keep_trades": True},
+    "summary-only": {"keep_daily_path": False, "keep_trades": False},
+}
+"""What a sweep's result keeps: everything; no daily table; the summary alone."""
 CHAIN_START: Final = date(2014, 1, 2)
 CHAIN_END: Final = date(2018, 12, 31)
 
@@ -273,10 +279,16 @@ class PreparedRun:
     provider: HistoricalMarketDataProvider
     days: DateArray  # the scenario's trading days
 
-    def run(self, *, keep_daily_path: bool = True) -> hf.BacktestRunResult:
+    def run(
+        self, *, keep_daily_path: bool = True, keep_trades: bool = True
+    ) -> hf.BacktestRunResult:
         """One end-to-end ``hf.run_backtest`` call (the provider reads the store)."""
         return hf.run_backtest(
-            self.scenario, self.templates, self.provider, keep_daily_path=keep_daily_path
+            self.scenario,
+            self.templates,
+            self.provider,
+            keep_daily_path=keep_daily_path,
+            keep_trades=keep_trades,
         )
 
     def size(self, result: hf.BacktestRunResult) -> BookSize:
@@ -364,9 +376,9 @@ class EventsRun:
     portfolio: Any
     compare: Callable[..., Any]
 
-    def run(self, *, keep_daily_path: bool = True) -> Any:
-        """One comparison over every preset (``keep_daily_path`` does not apply)."""
-        del keep_daily_path
+    def run(self, *, keep_daily_path: bool = True, keep_trades: bool = True) -> Any:
+        """One comparison over every preset (what a run keeps does not apply)."""
+        del keep_daily_path, keep_trades
         return self.compare(self.presets, self.templates, self.provider, self.portfolio)
 
     def size(self, comparison: Any) -> BookSize:

@@ -115,6 +115,11 @@ class TradingCalendar:
 
     def _check_bounds(self, param: str, days: DayArray) -> None:
         flat = np.atleast_1d(days)
+        if flat.size == 0:
+            return
+        low, high = flat.min(), flat.max()  # NaT if any day is NaT
+        if not np.isnat(low) and self._first <= low and high <= self._last:
+            return
         if np.isnat(flat).any():
             msg = f"`{param}` contains a missing day (NaT)"
             raise ValueError(msg)
@@ -231,12 +236,20 @@ class TradingCalendar:
             Naming the first day outside the calendar's bounds.
         """
         values = self._as_days(param, days)
+        nearest: DayArray = self._nearest_session_by_day[(values - self._first).astype(np.int64)]
+        return nearest
+
+    @functools.cached_property
+    def _nearest_session_by_day(self) -> DayArray:
+        """The nearest session of every day in the bounds (a day-indexed table, ~22k days)."""
+        values: DayArray = np.arange(self._first, self._last + 1)
         after = np.searchsorted(self.sessions, values, side="left")
-        later = self.sessions[np.minimum(after, self.sessions.size - 1)]
-        earlier = self.sessions[np.maximum(after - 1, 0)]
-        # Within bounds, `later >= value` always exists; `earlier` may not (after == 0).
+        later = self.sessions[after]  # within bounds, `later >= value` always exists
+        earlier = self.sessions[np.maximum(after - 1, 0)]  # ... `earlier` may not (after == 0)
         take_earlier = (after > 0) & ((values - earlier) <= (later - values))
-        return np.where(take_earlier, earlier, later)
+        table: DayArray = np.where(take_earlier, earlier, later)
+        table.setflags(write=False)
+        return table
 
     def offset_sessions(
         self, sessions: npt.ArrayLike, n: int, *, param: str = "sessions"

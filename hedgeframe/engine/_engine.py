@@ -17,9 +17,10 @@ The worked example in ``docs/semantics.md`` is this module's specification in nu
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +61,7 @@ NoteFn = Callable[[int, int, str], None]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+DayArray = npt.NDArray[np.datetime64]
 
 DAYS_PER_YEAR = 365.0
 MARK_CHUNK_PAIRS = 1_000_000
@@ -132,17 +134,6 @@ def _round_contracts(contracts: float, rounding: ContractRounding) -> float:
     return float(np.floor(contracts + 0.5))
 
 
-@dataclass
-class _Positions:
-    """Positions as parallel lists while deciding; arrays afterwards."""
-
-    leg: list[IntArray] = field(default_factory=list)
-    open_day: list[IntArray] = field(default_factory=list)
-    close_day: list[IntArray] = field(default_factory=list)
-    close_kind: list[IntArray] = field(default_factory=list)
-    contracts: list[ContractArrays] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class EngineOutput:
     """The engine's tables and notes for a batch of templates (ranking comes after)."""
@@ -189,8 +180,11 @@ def simulate(
     timeline: MarketTimeline,
     *,
     keep_daily_path: bool = True,
+    keep_trades: bool = True,
 ) -> EngineOutput:
     """Run every template over the timeline (SPEC section 4); see the module docstring.
+
+    Tables not kept come back empty, with their schema (and are never built).
 
     Raises
     ------
@@ -303,8 +297,8 @@ def simulate(
     )
     return EngineOutput(
         daily_path=daily_path,
-        trades=tables.trades(),
-        positions=tables.positions(),
+        trades=tables.trades() if keep_trades else TRADES_SCHEMA.to_frame(),
+        positions=tables.positions() if keep_trades else POSITIONS_SCHEMA.to_frame(),
         summary=summary,
         warnings=warnings,
         validation_notes=notes,
@@ -364,20 +358,24 @@ def _price(
                 note,
             )
 
+    # A position is held at the close of each day from its entry day to the day before its
+    # close day (sold on that day, or settled at expiry instead of marked): `close - open`
+    # cells, a run of consecutive marks. A missing mark adds nothing (the template ends).
+    held_mid = np.where(marks.stale >= 0, marks.mid, 0.0)
+    held_days = book.close_day - book.open_day
     option_value = np.zeros(n_templates * n_days)
     held_parts: list[tuple[IntArray, IntArray]] = []
-    for p0, p1 in _position_chunks(counts):
-        count = counts[p0:p1]
-        local = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-        source = np.repeat(start[p0:p1], count) + local
-        cell = np.repeat(template[p0:p1] * n_days + book.open_day[p0:p1], count) + local
-        held = marks.stale[source] >= 0
-        held[np.cumsum(count)[~settles[p0:p1]] - 1] = False  # sold on its close day
-        value = np.repeat(quantity[p0:p1], count) * marks.mid[source]
-        value[~held] = 0.0  # also clears the NaN of a missing mark
-        option_value += np.bincount(cell, weights=value, minlength=option_value.size)
+    for p0, p1 in _position_chunks(held_days):
+        length = held_days[p0:p1]
+        source = _runs(start[p0:p1], length)
+        cell0 = template[p0:p1] * n_days + book.open_day[p0:p1]
+        cell = _runs(cell0, length)
+        value = held_mid[source] * np.repeat(quantity[p0:p1], length)
+        lo, hi = int(cell0.min()), int((cell0 + length).max())  # chunks span few templates
+        option_value[lo:hi] += np.bincount(cell - lo, weights=value, minlength=hi - lo)
         if keep_cells:
-            held_parts.append((np.repeat(np.arange(p0, p1), count)[held], cell[held]))
+            held = marks.stale[source] >= 0
+            held_parts.append((np.repeat(np.arange(p0, p1), length)[held], cell[held]))
 
     expired = np.flatnonzero(settles)
     if expired.size:
@@ -459,7 +457,6 @@ def _mark_unique(
     for p0, p1 in _position_chunks(counts):
         count = counts[p0:p1]
         lo, hi = int(start[p0]), int(start[p0] + count.sum())
-        local = np.arange(hi - lo) - np.repeat(start[p0:p1] - lo, count)
         chunk = provider.mark_contracts(
             timeline,
             ContractArrays(
@@ -468,11 +465,28 @@ def _mark_unique(
                 np.repeat(contracts.expiry[p0:p1], count),
                 np.repeat(contracts.selected[p0:p1], count),
             ),
-            np.repeat(open_day[p0:p1], count) + local,
+            _runs(open_day[p0:p1], count),
         )
         mid[lo:hi], buy[lo:hi], sell[lo:hi] = chunk.mid, chunk.buy, chunk.sell
         stale[lo:hi] = chunk.stale_sessions
     return _UniqueMarks(start, mid, buy, sell, stale)
+
+
+def _runs(first: IntArray, length: IntArray) -> IntArray:
+    """``first[i], first[i] + 1, ..., first[i] + length[i] - 1`` for each ``i``, end to end.
+
+    One running sum over steps of 1 that jump at each run's start: a third of the passes
+    of ``np.repeat(first, length) + local offsets``. Empty runs are allowed.
+    """
+    ends = np.cumsum(length)
+    total = int(ends[-1]) if ends.size else 0
+    steps = np.ones(total, dtype=np.int64)
+    nonempty = length > 0
+    starts, firsts = (ends - length)[nonempty], first[nonempty]
+    if starts.size:
+        steps[starts[0]] = firsts[0]
+        steps[starts[1:]] = firsts[1:] - (firsts[:-1] + length[nonempty][:-1] - 1)
+    return np.cumsum(steps, out=steps)
 
 
 def _position_chunks(counts: IntArray) -> list[tuple[int, int]]:
@@ -524,107 +538,98 @@ def _decide(
     provider: HistoricalMarketDataProvider,
     timeline: MarketTimeline,
 ) -> _Book:
-    """Apply steps 2-4 and 6 of SPEC section 4, visiting only the days a leg acts on."""
+    """Apply steps 2-4 and 6 of SPEC section 4, visiting only the days a leg acts on.
+
+    A position's close day is known when it opens (its roll or expiry day, or the last
+    day), so a day's step only opens: the legs due that day are those whose position
+    closes then, and each reopens at once unless it is the last day. How a position
+    closed (step 2 expiry before step 3 roll before step 6 sale) is read off at the end.
+    """
     days = timeline.days
     last = timeline.n_days - 1
     sessions = provider.calendar.sessions
-    n_legs = legs.template.size
-    next_event = np.zeros(n_legs, dtype=np.int64)
-    active = np.ones(n_legs, dtype=bool)
-    holding = np.zeros(n_legs, dtype=bool)
-    cur_open = np.zeros(n_legs, dtype=np.int64)
-    cur_strike = np.zeros(n_legs, dtype=np.float64)
-    cur_expiry = np.zeros(n_legs, dtype="datetime64[D]")
-    cur_event = np.zeros(n_legs, dtype=np.int64)  # day the roll or expiry is due (unclipped)
-    done = _Positions()
+    never = timeline.n_days  # next_event of a leg that will not open again
+    next_event = np.zeros(legs.template.size, dtype=np.int64)
+    opened: list[tuple[IntArray, int, FloatArray, DayArray, IntArray]] = []
     unselected: list[tuple[int, int]] = []
 
     day = 0
-    while True:
-        due = np.flatnonzero(active & (next_event == day))
-        closing = due[holding[due]]
-        if closing.size:
-            # Step 2 (expiry) before step 3 (roll) before step 6 (last day's sale).
-            kind = np.where(
-                cur_expiry[closing] <= days[day],
-                _EXPIRED,
-                np.where(cur_event[closing] <= day, _ROLLED, _SCENARIO_END),
-            )
-            done.leg.append(closing)
-            done.open_day.append(cur_open[closing])
-            done.close_day.append(np.full(closing.size, day, dtype=np.int64))
-            done.close_kind.append(kind.astype(np.int64))
-            done.contracts.append(
-                ContractArrays(
-                    legs.is_call[closing],
-                    cur_strike[closing],
-                    cur_expiry[closing],
-                    np.ones(closing.size, dtype=bool),
-                )
-            )
-            holding[closing] = False
-        if day == last:
-            break
-        if due.size:
-            view = timeline.view(day)
-            chosen = provider.select_contracts(
-                view, legs.is_call[due], legs.strike_pct[due] * view.spot, legs.tenor_days[due]
-            )
+    while day < last:
+        due = np.flatnonzero(next_event == day)
+        view = timeline.view(day)
+        chosen = provider.select_contracts(
+            view, legs.is_call[due], legs.strike_pct[due] * view.spot, legs.tenor_days[due]
+        )
+        strike, expiry = chosen.strike, chosen.expiry
+        if not chosen.selected.all():
             unselected.extend((int(leg), day) for leg in due[~chosen.selected])
-            active[due[~chosen.selected]] = False
-            opening = due[chosen.selected]
-            expiry = chosen.expiry[chosen.selected]
-            cur_open[opening] = day
-            cur_strike[opening] = chosen.strike[chosen.selected]
-            cur_expiry[opening] = expiry
-            holding[opening] = True
-            event = _event_dates(expiry, legs.roll_sessions[opening], sessions)
-            upcoming = np.searchsorted(days, event, side="left")
-            too_soon = np.flatnonzero(upcoming <= day)
-            if too_soon.size:
-                leg = opening[too_soon[0]]
-                tpl = templates[legs.template[leg]]
-                msg = (
-                    f"template {_label(tpl)} leg {legs.leg_id[leg]!r}: a position opened on "
-                    f"{as_date(days[day])} expires {as_date(expiry[too_soon[0]])} and would be "
-                    f"due to roll or expire on {as_date(event[too_soon[0]])}, on or before its "
-                    "own entry day; lengthen target_expiry_days or shorten days_before_expiry"
-                )
-                raise InvalidScenarioError(msg)
-            cur_event[opening] = upcoming
-            next_event[opening] = np.minimum(upcoming, last)
-        if not active.any():
-            break
-        day = int(next_event[active].min())
+            next_event[due[~chosen.selected]] = never
+            due = due[chosen.selected]
+            strike, expiry = strike[chosen.selected], expiry[chosen.selected]
+        event = _event_dates(expiry, legs.roll_sessions[due], sessions)
+        due_day = np.searchsorted(days, event, side="left")  # unclipped: may be past `last`
+        if due_day.size and due_day.min() <= day:
+            _refuse_instant_roll(legs, templates, due, day, days, expiry, event, due_day)
+        next_event[due] = np.minimum(due_day, last)
+        opened.append((due, day, strike, expiry, due_day))
+        day = int(next_event.min())
 
-    leg = np.concatenate(done.leg) if done.leg else np.empty(0, np.int64)
-    order = np.lexsort((np.concatenate(done.open_day) if done.leg else leg, leg))
+    leg = _cat([o[0] for o in opened])
+    open_day = _cat([np.full(o[0].size, o[1], dtype=np.int64) for o in opened])
+    due_day = _cat([o[4] for o in opened])
+    close_day = np.minimum(due_day, last)
+    expiry = np.concatenate([o[3] for o in opened]) if opened else np.empty(0, "datetime64[D]")
+    close_kind = np.where(
+        expiry <= days[close_day],
+        _EXPIRED,
+        np.where(due_day <= last, _ROLLED, _SCENARIO_END),
+    )
+    contracts = ContractArrays(
+        legs.is_call[leg],
+        _cat_float([o[2] for o in opened]),
+        expiry,
+        np.ones(leg.size, dtype=bool),
+    )
+    order = np.lexsort((open_day, leg))
     return _Book(
         leg[order],
-        _cat(done.open_day)[order],
-        _cat(done.close_day)[order],
-        _cat(done.close_kind)[order],
-        _concat_contracts(done.contracts).take(order),
+        open_day[order],
+        close_day[order],
+        close_kind[order],
+        contracts.take(order),
         unselected,
     )
+
+
+def _refuse_instant_roll(
+    legs: _Legs,
+    templates: Sequence[StrategyTemplate],
+    opening: IntArray,
+    day: int,
+    days: DayArray,
+    expiry: DayArray,
+    event: DayArray,
+    due_day: IntArray,
+) -> None:
+    """Raise for the first position due to roll or expire on or before its own entry day."""
+    first = int(np.flatnonzero(due_day <= day)[0])
+    leg = opening[first]
+    tpl = templates[legs.template[leg]]
+    msg = (
+        f"template {_label(tpl)} leg {legs.leg_id[leg]!r}: a position opened on "
+        f"{as_date(days[day])} expires {as_date(expiry[first])} and would be "
+        f"due to roll or expire on {as_date(event[first])}, on or before its "
+        "own entry day; lengthen target_expiry_days or shorten days_before_expiry"
+    )
+    raise InvalidScenarioError(msg)
 
 
 def _cat(parts: list[IntArray]) -> IntArray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
-def _concat_contracts(parts: list[ContractArrays]) -> ContractArrays:
-    if not parts:
-        empty = np.empty(0)
-        return ContractArrays(
-            empty.astype(bool), empty, empty.astype("datetime64[D]"), empty.astype(bool)
-        )
-    return ContractArrays(
-        np.concatenate([p.is_call for p in parts]),
-        np.concatenate([p.strike for p in parts]),
-        np.concatenate([p.expiry for p in parts]),
-        np.concatenate([p.selected for p in parts]),
-    )
+def _cat_float(parts: list[FloatArray]) -> FloatArray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
 
 
 def _event_dates(
@@ -705,7 +710,13 @@ class _Tables:
         self.timeline = timeline
         self.marked = marked
         self.valid_days = valid_days
-        book = marked.book
+        self.opened = marked.book.open_day < valid_days[marked.template]
+        self.closed = marked.book.close_day < valid_days[marked.template]
+
+    @functools.cached_property
+    def position_ids(self) -> pl.Series:
+        """``<slug>-v<version>-<leg_id>-<n>``: the n-th position of a template's leg."""
+        book, legs, templates = self.marked.book, self.legs, self.templates
         # Sequence number of each position within its leg (the book is sorted by leg).
         first_of_leg = np.searchsorted(book.leg, book.leg, side="left")
         leg_prefix = pl.Series(
@@ -714,13 +725,10 @@ class _Tables:
                 for t, leg_id in zip(legs.template.tolist(), legs.leg_id, strict=True)
             ]
         )
-        self.position_ids: pl.Series = (
+        return (
             leg_prefix.gather(book.leg)
             + pl.Series(np.arange(book.leg.size) - first_of_leg).cast(pl.String)
         ).alias("position_id")
-        self.leg_ids = pl.Series("leg_id", legs.leg_id)
-        self.opened = book.open_day < valid_days[marked.template]
-        self.closed = book.close_day < valid_days[marked.template]
 
     def template_columns(
         self, template: IntArray, *, with_slug: bool = False
@@ -742,7 +750,7 @@ class _Tables:
         contracts = book.contracts.take(rows)
         n_contracts = legs.contracts[book.leg[rows]]
         return {
-            "leg_id": self.leg_ids.gather(book.leg[rows]),
+            "leg_id": pl.Series(legs.leg_id).gather(book.leg[rows]),
             "position_id": self.position_ids.gather(rows),
             "symbol": pl.repeat(self.timeline.symbol, rows.size, eager=True),
             "option_type": _names(contracts.is_call.astype(np.int64), _OPTION_TYPE_BY_CODE),
@@ -753,13 +761,19 @@ class _Tables:
         }
 
     def trades(self) -> pl.DataFrame:
-        """Every buy, sale and expiry, in the order they happened within each day."""
+        """Every buy, sale and expiry, in the order they happened within each day.
+
+        Rows are put in order (template, day, closes before opens, leg) with integer keys
+        before any column is built, so no string column is ever sorted.
+        """
         book, marked = self.marked.book, self.marked
         opens = np.flatnonzero(self.opened)
         closes = np.flatnonzero(self.closed)
         rows = np.concatenate((closes, opens))
         is_open = np.concatenate((np.zeros(closes.size, bool), np.ones(opens.size, bool)))
         day = np.where(is_open, book.open_day[rows], book.close_day[rows])
+        order = np.lexsort((book.leg[rows], is_open, day, marked.template[rows]))
+        rows, is_open, day = rows[order], is_open[order], day[order]
         code = np.where(
             is_open,
             np.where(day == 0, _OPEN_INITIAL, _OPEN_REPLACEMENT),
@@ -768,7 +782,7 @@ class _Tables:
         price = np.where(is_open, marked.entry_price[rows], marked.exit_price[rows])
         quantity = marked.quantity[rows]
         contract_columns = self._contract_columns(rows)
-        frame = pl.DataFrame(
+        return pl.DataFrame(
             {
                 **self.template_columns(marked.template[rows]),
                 "trade_id": self.position_ids.gather(rows)
@@ -779,14 +793,9 @@ class _Tables:
                 "price": price,
                 "cashflow": np.where(is_open, -quantity * price, quantity * price),
                 "reason": _names(code, _REASON_BY_CODE),
-                "__template": marked.template[rows],
-                "__day": day,
-                "__open": is_open,
-                "__leg": book.leg[rows],
             },
-            schema_overrides=dict(TRADES_SCHEMA),
+            schema=TRADES_SCHEMA,
         )
-        return frame.sort(["__template", "__day", "__open", "__leg"]).select(TRADES_SCHEMA.names())
 
     def positions(self) -> pl.DataFrame:
         """One row per position; an incomplete template's unfinished positions stay open."""

@@ -53,36 +53,51 @@ def summary_metrics(
 ) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.int64]]:
     """Every ``BacktestSummaryMetrics`` field, for each template (row) at once.
 
-    Inputs are ``(templates, days)`` arrays (``unhedged_value``, ``ltv_unhedged`` and
-    ``margin_call_unhedged`` broadcast from ``(days,)``); only the first ``valid_days[t]``
-    days of row ``t`` count, so an incomplete template is summarized over what it has.
+    Hedged inputs are ``(templates, days)`` arrays; ``unhedged_value``, ``ltv_unhedged``
+    and ``margin_call_unhedged`` are ``(days,)``, the same for every template. Only the
+    first ``valid_days[t]`` days of row ``t`` count, so an incomplete template is
+    summarized over what it has (the unhedged series through prefix maxima and counts).
     """
     n_templates, n_days = net_value.shape
+    last = np.maximum(valid_days - 1, 0)
+    complete = bool((valid_days == n_days).all())
     valid = np.arange(n_days)[None, :] < valid_days[:, None]
-    last = np.maximum(valid_days - 1, 0)[:, None]
-    unhedged = np.broadcast_to(unhedged_value, (n_templates, n_days))
-    ltv_u = np.broadcast_to(ltv_unhedged, (n_templates, n_days))
-    call_u = np.broadcast_to(margin_call_unhedged, (n_templates, n_days)) & valid
-    call_h = margin_call_hedged & valid
 
-    def masked_max(values: FloatArray) -> FloatArray:
-        result: FloatArray = np.where(valid, values, -np.inf).max(axis=1)
+    def masked(values: npt.NDArray[np.generic], fill: float) -> npt.NDArray[np.generic]:
+        return values if complete else np.where(valid, values, fill)
+
+    def row_max(values: FloatArray) -> FloatArray:
+        result: FloatArray = masked(values, -np.inf).max(axis=1)
         return result
 
+    def max_before(values: FloatArray) -> FloatArray:
+        """Max of a ``(days,)`` series over each template's valid days (prefix maxima)."""
+        prefix = np.concatenate(([-np.inf], np.maximum.accumulate(values)))
+        result: FloatArray = prefix[valid_days]
+        return result
+
+    def count_before(flags: BoolArray) -> IntArray:
+        prefix = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+        result: IntArray = prefix[valid_days]
+        return result
+
+    call_h = masked(margin_call_hedged, fill=False)  # False on days past a template's end
     # A drawdown never looks forward, so days past `valid_days` cannot change the result.
     return {
-        "start_value": unhedged[:, 0].copy(),
-        "end_value_unhedged": np.take_along_axis(unhedged, last, axis=1)[:, 0],
-        "end_value_hedged_net": np.take_along_axis(net_value, last, axis=1)[:, 0],
-        "total_hedge_cost": -np.where(valid, premium, 0.0).sum(axis=1),
-        "total_option_payoff_realized": np.where(valid, realized, 0.0).sum(axis=1),
-        "max_ltv_unhedged": masked_max(ltv_u),
-        "max_ltv_hedged": masked_max(ltv_hedged),
-        "margin_call_days_unhedged": call_u.sum(axis=1).astype(np.int64),
+        "start_value": np.full(n_templates, unhedged_value[0]),
+        "end_value_unhedged": unhedged_value[last],
+        "end_value_hedged_net": net_value[np.arange(n_templates), last],
+        "total_hedge_cost": -masked(premium, 0.0).sum(axis=1),
+        "total_option_payoff_realized": masked(realized, 0.0).sum(axis=1),
+        "max_ltv_unhedged": max_before(ltv_unhedged),
+        "max_ltv_hedged": row_max(ltv_hedged),
+        "margin_call_days_unhedged": count_before(margin_call_unhedged),
         "margin_call_days_hedged": call_h.sum(axis=1).astype(np.int64),
-        "worst_drawdown_unhedged": masked_max(drawdown(unhedged)),
-        "worst_drawdown_hedged": masked_max(drawdown(net_value)),
-        "days_protected_below_threshold": (call_u & ~call_h).sum(axis=1).astype(np.int64),
+        "worst_drawdown_unhedged": max_before(drawdown(unhedged_value)),
+        "worst_drawdown_hedged": row_max(drawdown(net_value)),
+        "days_protected_below_threshold": masked(
+            margin_call_unhedged & ~margin_call_hedged, fill=False
+        ).sum(axis=1),
         "roll_count": roll_count.astype(np.int64),
     }
 

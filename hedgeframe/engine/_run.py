@@ -70,7 +70,8 @@ def _templates_in_ref_order(
         raise InvalidScenarioError(msg)
     wanted = [(ref.template_id, ref.version) for ref in scenario.template_refs]
     missing = [f"{tid} v{v}" for tid, v in wanted if (tid, v) not in by_key]
-    extra = [f"{t.slug} v{t.version}" for key, t in by_key.items() if key not in set(wanted)]
+    referenced = set(wanted)
+    extra = [f"{t.slug} v{t.version}" for key, t in by_key.items() if key not in referenced]
     if missing or extra:
         msg = (
             f"scenario {scenario.slug!r} template_refs do not match the templates given: "
@@ -95,6 +96,7 @@ def run_backtest(
     *,
     run_id: str | None = None,
     keep_daily_path: bool = True,
+    keep_trades: bool = True,
 ) -> BacktestRunResult:
     """Run every template of a scenario over history, day by day (SPEC section 4).
 
@@ -111,6 +113,10 @@ def run_backtest(
         Id for the result; a new UUID by default.
     keep_daily_path
         False drops the daily table (summary, trades and positions are kept) for large sweeps.
+    keep_trades
+        False also drops the trades and positions tables. With ``keep_daily_path=False``
+        that is a summary-only sweep: one summary row per template is all that is kept, so
+        memory stays flat however many templates run.
 
     Raises
     ------
@@ -132,7 +138,12 @@ def run_backtest(
     size = len(ordered) if keep_daily_path else SUMMARY_ONLY_BATCH
     outputs = [
         simulate(
-            scenario, ordered[i : i + size], provider, timeline, keep_daily_path=keep_daily_path
+            scenario,
+            ordered[i : i + size],
+            provider,
+            timeline,
+            keep_daily_path=keep_daily_path,
+            keep_trades=keep_trades,
         )
         for i in range(0, len(ordered), size)
     ]

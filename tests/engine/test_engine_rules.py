@@ -372,7 +372,7 @@ def test_templates_must_match_the_scenario_refs(selloff: MarketDataStore) -> Non
         hf.run_backtest(scenario, [wrong_symbol], provider)
 
 
-def test_summary_only_batches_give_the_same_tables(
+def test_batched_and_summary_only_runs_give_the_same_tables(
     selloff: MarketDataStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     templates = [
@@ -389,6 +389,15 @@ def test_summary_only_batches_give_the_same_tables(
     assert batched.daily_path.is_empty()
     for name in ("trades", "positions", "summary", "comparison"):
         assert batched.tables()[name].equals(full.tables()[name]), name
+    summary_only = hf.run_backtest(
+        scenario, templates, provider, keep_daily_path=False, keep_trades=False
+    )
+    for name in ("daily_path", "trades", "positions"):
+        kept = summary_only.tables()[name]
+        assert kept.is_empty(), name
+        assert kept.schema == full.tables()[name].schema, name
+    for name in ("summary", "comparison"):
+        assert summary_only.tables()[name].equals(full.tables()[name]), name
 
 
 def test_a_template_that_never_opens_is_incomplete_not_a_crash(selloff: MarketDataStore) -> None:
