@@ -21,6 +21,7 @@ import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +63,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 DayArray = npt.NDArray[np.datetime64]
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 DAYS_PER_YEAR = 365.0
 MARK_CHUNK_PAIRS = 1_000_000
@@ -367,6 +369,9 @@ def _price(
     leg_rank = np.arange(legs.template.size) - np.searchsorted(legs.template, legs.template)
     width = int(leg_rank.max()) + 1 if leg_rank.size else 1
     held = np.full((n_templates * n_days if keep_cells else 0, width), -1, dtype=np.int32)
+    held_slots = held.reshape(-1)  # cell * width + r
+    marked_ok = marks.stale >= 0
+    all_marked = bool(marked_ok.all())
     for p0, p1 in _position_chunks(held_days):
         length = held_days[p0:p1]
         source = _runs(start[p0:p1], length)
@@ -376,10 +381,12 @@ def _price(
         lo, hi = int(cell0.min()), int((cell0 + length).max())  # chunks span few templates
         option_value[lo:hi] += np.bincount(cell - lo, weights=value, minlength=hi - lo)
         if keep_cells:
-            marked_ok = marks.stale[source] >= 0
-            rank = np.repeat(leg_rank[book.leg[p0:p1]], length)
+            slot = _runs(cell0 * width + leg_rank[book.leg[p0:p1]], length, step=width)
             owner = np.repeat(np.arange(p0, p1, dtype=np.int32), length)
-            held[cell[marked_ok], rank[marked_ok]] = owner[marked_ok]
+            if not all_marked:
+                ok = marked_ok[source]
+                slot, owner = slot[ok], owner[ok]
+            held_slots[slot] = owner
 
     expired = np.flatnonzero(settles)
     if expired.size:
@@ -470,20 +477,21 @@ def _mark_unique(
     return _UniqueMarks(start, mid, buy, sell, stale)
 
 
-def _runs(first: IntArray, length: IntArray) -> IntArray:
-    """``first[i], first[i] + 1, ..., first[i] + length[i] - 1`` for each ``i``, end to end.
+def _runs(first: IntArray, length: IntArray, step: int = 1) -> IntArray:
+    """``first[i], first[i] + step, ..., first[i] + (length[i] - 1) step`` per ``i``, end to end.
 
-    One running sum over steps of 1 that jump at each run's start: a third of the passes
-    of ``np.repeat(first, length) + local offsets``. Empty runs are allowed.
+    One running sum over steps that jump at each run's start: a third of the passes of
+    ``np.repeat(first, length) + local offsets``. Empty runs are allowed.
     """
     ends = np.cumsum(length)
     total = int(ends[-1]) if ends.size else 0
-    steps = np.ones(total, dtype=np.int64)
+    steps = np.full(total, step, dtype=np.int64)
     nonempty = length > 0
     starts, firsts = (ends - length)[nonempty], first[nonempty]
     if starts.size:
         steps[starts[0]] = firsts[0]
-        steps[starts[1:]] = firsts[1:] - (firsts[:-1] + length[nonempty][:-1] - 1)
+        last_of_previous = firsts[:-1] + step * (length[nonempty][:-1] - 1)
+        steps[starts[1:]] = firsts[1:] - last_of_previous
     return np.cumsum(steps, out=steps)
 
 
@@ -835,25 +843,32 @@ class _Tables:
         """One row per (template, day) up to each template's last valid day."""
         n_templates, n_days = net_value.shape
         keep = (np.arange(n_days)[None, :] < self.valid_days[:, None]).ravel()
-        template = np.repeat(np.arange(n_templates), n_days)[keep]
-        day = np.tile(np.arange(n_days), n_templates)[keep]
+        complete = bool(keep.all())
+
+        def per_row(values: npt.NDArray[_Scalar]) -> npt.NDArray[_Scalar]:
+            """``(templates, days)`` values, or ``(days,)`` ones repeated, one per kept row."""
+            flat = values.ravel() if values.ndim == 2 else np.tile(values, n_templates)
+            return flat if complete else flat[keep]
+
+        template = np.repeat(np.arange(n_templates), n_days)
+        template = template if complete else template[keep]
         threshold = scenario.initial_portfolio.margin_call_ltv
-        ltv_h = ltv_hedged.ravel()[keep]
+        ltv_h = per_row(ltv_hedged)
         frame = pl.DataFrame(
             {
                 **self.template_columns(template, with_slug=True),
-                "date": self.timeline.days[day],
-                "spot_close": self.timeline.closes[day],
-                "underlying_value": underlying_value[day],
-                "option_market_value": option_value.ravel()[keep],
-                "premium_cashflow": premium.ravel()[keep],
-                "realized_option_cashflow": realized.ravel()[keep],
-                "cash": cash.ravel()[keep],
-                "net_portfolio_value": net_value.ravel()[keep],
-                "loan_amount": np.full(day.size, scenario.initial_portfolio.loan_amount),
-                "ltv_unhedged": ltv_unhedged[day],
+                "date": per_row(self.timeline.days),
+                "spot_close": per_row(self.timeline.closes),
+                "underlying_value": per_row(underlying_value),
+                "option_market_value": per_row(option_value),
+                "premium_cashflow": per_row(premium),
+                "realized_option_cashflow": per_row(realized),
+                "cash": per_row(cash),
+                "net_portfolio_value": per_row(net_value),
+                "loan_amount": np.full(ltv_h.size, scenario.initial_portfolio.loan_amount),
+                "ltv_unhedged": per_row(ltv_unhedged),
                 "ltv_hedged": ltv_h,
-                "margin_call_unhedged": ltv_unhedged[day] >= threshold,
+                "margin_call_unhedged": per_row(ltv_unhedged >= threshold),
                 "margin_call_hedged": ltv_h >= threshold,
             },
             schema_overrides={
