@@ -648,15 +648,12 @@ def _event_dates(
     An expiry that is not a session (e.g. an old Saturday expiry) counts from the session
     before it.
     """
-    event = expiry.copy()
-    rolling = np.flatnonzero(roll_sessions > 0)
-    if rolling.size:
-        expiry_session = np.searchsorted(sessions, expiry[rolling], side="right") - 1
-        target = expiry_session - roll_sessions[rolling]
-        if expiry[rolling].max() > sessions[-1] or target.min() < 0:
-            msg = "an expiry or roll date is outside the exchange calendar's range"
-            raise InvalidScenarioError(msg)
-        event[rolling] = sessions[target]
+    target = np.searchsorted(sessions, expiry, side="right") - 1 - roll_sessions
+    rolling = roll_sessions > 0
+    if (rolling & ((expiry > sessions[-1]) | (target < 0))).any():
+        msg = "an expiry or roll date is outside the exchange calendar's range"
+        raise InvalidScenarioError(msg)
+    event: npt.NDArray[np.datetime64] = np.where(rolling, sessions[target], expiry)
     return event
 
 
