@@ -59,12 +59,15 @@ class BacktestService:
         provider: HistoricalMarketDataProvider,
         templates: Sequence[StrategyTemplate] | None = None,
         keep_daily_path: bool = True,
+        keep_trades: bool = True,
     ) -> BacktestRun:
         """Run a scenario and store its record and result tables.
 
         Templates are loaded from ``self.templates`` by the scenario's pinned versions
         unless given. The run's record is returned in its final state: ``completed``, or
         ``failed`` with the error (bad input or data does not raise here; it is recorded).
+        ``keep_daily_path`` and ``keep_trades`` go to :func:`~hedgeframe.run_backtest`; a
+        table it drops is stored empty.
 
         Raises
         ------
@@ -86,7 +89,12 @@ class BacktestService:
             )
             self.runs.transition(run.run_id, RunStatus.RUNNING, template_snapshots=chosen)
             result = run_backtest(
-                scenario, chosen, provider, run_id=run.run_id, keep_daily_path=keep_daily_path
+                scenario,
+                chosen,
+                provider,
+                run_id=run.run_id,
+                keep_daily_path=keep_daily_path,
+                keep_trades=keep_trades,
             )
             result.write_parquet(self.results_root)
         except KeyboardInterrupt:

@@ -61,6 +61,20 @@ def test_submit_completes_and_stores_a_reproducible_record(tmp_path: Path) -> No
         assert loaded.tables()[name].equals(frame), name
 
 
+def test_a_summary_only_run_stores_its_summary_and_empty_tables(tmp_path: Path) -> None:
+    service, provider = _setup(tmp_path)
+    scenario = _scenario(provider)
+    run = service.submit(scenario, provider=provider, keep_daily_path=False, keep_trades=False)
+    assert run.status is RunStatus.COMPLETED
+    loaded = service.load_result(run.run_id)
+    full = hf.run_backtest(scenario, hf.seed_templates(), provider, run_id=run.run_id)
+    for name in ("summary", "comparison"):
+        assert loaded.tables()[name].equals(full.tables()[name]), name
+    for name in ("daily_path", "trades", "positions"):
+        assert loaded.tables()[name].is_empty(), name
+        assert loaded.tables()[name].schema == full.tables()[name].schema, name
+
+
 def test_completed_runs_are_append_only(tmp_path: Path) -> None:
     service, provider = _setup(tmp_path)
     run = service.submit(_scenario(provider), provider=provider)
