@@ -775,7 +775,11 @@ class _Tables:
         rows = np.concatenate((closes, opens))
         is_open = np.concatenate((np.zeros(closes.size, bool), np.ones(opens.size, bool)))
         day = np.where(is_open, book.open_day[rows], book.close_day[rows])
-        order = np.lexsort((book.leg[rows], is_open, day, marked.template[rows]))
+        # (template, day, closes before opens, leg) packed into one unique integer key.
+        n_legs = self.legs.template.size
+        key = (day * 2 + is_open) * n_legs + book.leg[rows]
+        key += marked.template[rows] * (self.timeline.n_days * 2 * n_legs)
+        order = np.argsort(key)
         rows, is_open, day = rows[order], is_open[order], day[order]
         code = np.where(
             is_open,
