@@ -42,7 +42,12 @@ of a write; a plain glob by another tool sees each file old or new until then.
 
 Reads refuse rows the store never writes (a non-positive or NaN close, a repeated date,
 ``bid > ask``, ...) with a :class:`~hedgeframe.errors.CorruptFileError` naming the file:
-a partition edited by another tool must not turn into a silently wrong backtest.
+a partition edited by another tool must not turn into a silently wrong backtest. The rules
+are validation's own (:data:`~hedgeframe.data._validation.QUOTE_RULES` and
+``BAR_RULES``), checked on numpy arrays of the columns a read returns (a read of some
+columns checks every rule about them). Rows come back sorted by key: files are written
+sorted, so the order is checked, and a key repeated within the rows read is two equal
+neighbours.
 """
 
 from __future__ import annotations
@@ -50,13 +55,14 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, NoReturn
 from urllib.parse import unquote
 
+import numpy as np
 import polars as pl
 
 from hedgeframe._atomic import atomic_write_bytes, file_lock, fsync_dir, write_temporary
@@ -67,133 +73,121 @@ from hedgeframe.data._schemas import (
     UNDERLYING_BAR_KEY,
     UNDERLYING_BAR_SCHEMA,
 )
-from hedgeframe.data._validation import validate_option_quotes, validate_underlying_bars
-from hedgeframe.errors import CorruptFileError
+from hedgeframe.data._validation import (
+    BAR_RULES,
+    QUOTE_RULES,
+    BoolArray,
+    ColumnArrays,
+    RowRule,
+    first_broken,
+    validate_option_quotes,
+    validate_underlying_bars,
+)
+from hedgeframe.errors import CorruptFileError, FailureReason
 
 __all__ = ["MarketDataStore", "decode_symbol", "encode_symbol"]
 
 PART_FILE: Final = "part-0.parquet"
 _UNSAFE: Final = frozenset("\"#%'*/:<=>?[\\]{|}")
-_QUOTE_ORDER: Final = ("option_type", "expiry", "strike")
 _READ_ERRORS: Final = (pl.exceptions.PolarsError, OSError, pl.exceptions.PanicException)
 _ROW_GROUP_ROWS: Final = 8192
 """Files are sorted by key, so row-group statistics let a one-day read skip most of a
 month file; 8192 rows keeps compression good and one-day reads of a 20k-row month ~3 ms."""
 _JOURNAL: Final = ".store.journal"
 _JOURNAL_FORMAT: Final = "hedgeframe.store_journal"
-_MID_TOLERANCE: Final = 1e-9
 
 
 @dataclass(frozen=True)
-class _RowRule:
-    """A row the store never writes: ``mask`` is true where ``column`` breaks the rule."""
+class _Table:
+    """What the readers check a stored frame against: its rules and its key."""
 
-    column: str
-    problem: str
-    mask: pl.Expr
-    needs: tuple[str, ...]
+    rules: tuple[RowRule, ...]
+    key: tuple[str, ...]
 
 
-def _not_finite_or_below(name: str, *, positive: bool, required: bool) -> _RowRule:
-    column = pl.col(name)
-    bad = ~column.is_finite() | (column <= 0 if positive else column < 0)
-    if required:
-        bad = column.is_null() | bad
-    bound = "> 0" if positive else ">= 0"
-    return _RowRule(name, f"is not a finite number {bound}", bad, (name,))
+def _table_for(schema: pl.Schema) -> _Table:
+    if "close" in schema:
+        return _Table(BAR_RULES, UNDERLYING_BAR_KEY)
+    return _Table(QUOTE_RULES, OPTION_QUOTE_KEY)
 
 
-def _missing(name: str) -> _RowRule:
-    return _RowRule(name, "is missing", pl.col(name).is_null(), (name,))
+def _adjacent(columns: ColumnArrays, name: str) -> tuple[BoolArray, BoolArray]:
+    """Whether each row's value of column ``name`` is above, and equal to, the row before's.
+
+    An ``option_type`` (one of :data:`OPTION_TYPES` by then) is compared by its rank among
+    them, from the comparisons the rules already made, instead of as text.
+    """
+    column = columns.frame.get_column(name)
+    if name == "option_type":
+        values = np.zeros(len(column), dtype=np.int8)
+        for rank, text in enumerate(sorted(OPTION_TYPES)[1:], start=1):
+            values[columns.equals(name, text)] = rank
+    elif column.dtype == pl.String:
+        later, earlier = column.slice(1), column.slice(0, len(column) - 1)
+        return (later > earlier).to_numpy(), (later == earlier).to_numpy()
+    else:
+        values = columns.values(name)
+    return values[1:] > values[:-1], values[1:] == values[:-1]
 
 
-# The cheap subset of hedgeframe.data._validation that decides the numbers a backtest
-# reads; checked on every read (well under a millisecond per thousand rows).
-_BAR_RULES: Final = (
-    _missing("date"),
-    _not_finite_or_below("close", positive=True, required=True),
-    *(_not_finite_or_below(n, positive=False, required=False) for n in ("open", "high", "low")),
-    _not_finite_or_below("volume", positive=False, required=False),
-    _RowRule("date", "repeats another row's date", pl.col("date").is_duplicated(), ("date",)),
-)
-_QUOTE_RULES: Final = (
-    *(_missing(name) for name in ("as_of_date", "option_type", "expiry")),
-    _RowRule(
-        "option_type",
-        f"is not one of {list(OPTION_TYPES)}",
-        ~pl.col("option_type").is_in(list(OPTION_TYPES)),
-        ("option_type",),
-    ),
-    _RowRule(
-        "expiry",
-        "is before as_of_date",
-        pl.col("expiry") < pl.col("as_of_date"),
-        ("expiry", "as_of_date"),
-    ),
-    _not_finite_or_below("strike", positive=True, required=True),
-    _not_finite_or_below("underlying_close", positive=True, required=False),
-    *(
-        _not_finite_or_below(name, positive=False, required=False)
-        for name in ("bid", "ask", "mid", "implied_volatility", "open_interest", "volume")
-    ),
-    _RowRule(
-        "delta",
-        "is not a finite number in [-1, 1]",
-        ~pl.col("delta").is_finite() | (pl.col("delta").abs() > 1),
-        ("delta",),
-    ),
-    _RowRule("bid", "is above ask", pl.col("bid") > pl.col("ask"), ("bid", "ask")),
-    _RowRule(
-        "mid",
-        "is outside [bid, ask]",
-        (pl.col("mid") < pl.col("bid") - _MID_TOLERANCE)
-        | (pl.col("mid") > pl.col("ask") + _MID_TOLERANCE),
-        ("mid", "bid", "ask"),
-    ),
-    _RowRule(
-        "strike",
-        "repeats another quote's (as_of_date, option_type, expiry, strike)",
-        pl.struct("as_of_date", "option_type", "expiry", "strike").is_duplicated(),
-        ("as_of_date", "option_type", "expiry", "strike"),
-    ),
-)
+def _repeats(columns: ColumnArrays, key: Sequence[str]) -> tuple[bool, BoolArray]:
+    """Whether a frame is in ``key`` order, and where a row has the row before's key."""
+    height = columns.frame.height
+    ahead = np.zeros(max(height - 1, 0), dtype=bool)
+    same = np.ones_like(ahead)
+    if height < 2:
+        return True, same
+    for name in key:
+        above, equal = _adjacent(columns, name)
+        ahead |= same & above
+        same &= equal
+    return bool((ahead | same).all()), same
 
 
-def _rules_for(schema: pl.Schema) -> tuple[_RowRule, ...]:
-    return _BAR_RULES if "close" in schema else _QUOTE_RULES
+def _checked(
+    frame: pl.DataFrame, table: _Table, key: Sequence[str]
+) -> tuple[ColumnArrays, str | None]:
+    """Return ``frame`` in ``key`` order (with its arrays), and describe its first bad row.
+
+    A bad row breaks a rule, or repeats the row before's key when the whole key was read;
+    ``None`` when there is none. Files are written sorted, so usually the order is only
+    checked.
+    """
+    columns = ColumnArrays(frame)
+    broken = first_broken(columns, table.rules)
+    if broken is not None:
+        row, rule = broken
+        value = frame.get_column(rule.column)[row]
+        return columns, f"row {row} has {rule.column}={value!r} ({rule.reason})"
+    present = [name for name in key if name in frame.columns]  # the rules passed: no nulls
+    in_order, same = _repeats(columns, present)
+    if not in_order:
+        columns = ColumnArrays(frame.sort(present, maintain_order=True))
+        _, same = _repeats(columns, present)
+    if len(present) < len(key) or not same.any():
+        return columns, None
+    row = int(np.argmax(same)) + 1
+    values = ", ".join(str(columns.frame.get_column(name)[row]) for name in key)
+    reason = FailureReason.DUPLICATE_KEY
+    return columns, f"row {row} repeats row {row - 1}'s ({', '.join(key)})=({values}) ({reason})"
 
 
-def _first_bad_row(frame: pl.DataFrame, rules: Sequence[_RowRule]) -> str | None:
-    """Describe the first row of ``frame`` that breaks a rule, or ``None`` when all pass."""
-    usable = [rule for rule in rules if set(rule.needs) <= set(frame.columns)]
-    if not usable or frame.is_empty():
-        return None
-    masks = [rule.mask.fill_null(value=False) for rule in usable]
-    if not frame.select(pl.any_horizontal(masks).any()).item():
-        return None
-    flags = frame.select(mask.alias(str(i)) for i, mask in enumerate(masks))
-    for rule, name in zip(usable, flags.columns, strict=True):
-        hits = flags.get_column(name).arg_true()
-        if hits.len():
-            row = int(hits[0])
-            value = frame.get_column(rule.column)[row]
-            return f"row {row} has {rule.column}={value!r}, which {rule.problem}"
-    return None  # pragma: no cover (any_horizontal was true)
+def _refuse(
+    problem: str, paths: Sequence[Path], recheck: Callable[[Path], str | None] | None = None
+) -> NoReturn:
+    """Raise a :class:`CorruptFileError` naming the file of a read's first bad row.
 
-
-def _refuse_bad_rows(frame: pl.DataFrame, paths: Sequence[Path], rules: Sequence[_RowRule]) -> None:
-    """Raise :class:`CorruptFileError` naming the file when ``frame`` holds a bad row."""
-    problem = _first_bad_row(frame, rules)
-    if problem is None:
-        return
+    When several files were read, ``recheck`` reads one of them the same way and describes
+    its first bad row; none has one when a key repeats across files.
+    """
     guilty, detail = paths[0], problem
-    if len(paths) > 1:
+    if recheck is not None and len(paths) > 1:
         for path in paths:
-            found = _first_bad_row(pl.read_parquet(path, hive_partitioning=False), rules)
+            found = recheck(path)
             if found is not None:
                 guilty, detail = path, found
                 break
-        else:  # a row repeated across files
+        else:
             detail = f"{problem} in another of the files read ({len(paths)} files)"
     raise CorruptFileError(
         guilty,
@@ -294,31 +288,15 @@ def _diagnose(paths: Sequence[Path], schema: pl.Schema) -> CorruptFileError | No
     return None
 
 
-def _read(
-    paths: Sequence[Path],
-    schema: pl.Schema,
-    symbol: str,
-    predicate: pl.Expr | None,
-    order: Sequence[str],
-    columns: Sequence[str] | None = None,
+def _scan(
+    paths: Sequence[Path], schema: pl.Schema, condition: pl.Expr, wanted: pl.Schema
 ) -> pl.DataFrame:
-    """Read ``paths`` (no globbing, no hive columns), filter, sort; name a corrupt file.
-
-    The symbol filter is cheap (one symbol per file) and keeps reads right even where two
-    symbols share a folder (``spy`` and ``SPY`` on a case-insensitive file system).
-    """
-    wanted = pl.Schema({name: schema[name] for name in (columns or list(schema))})
-    if not paths:
-        return pl.DataFrame(schema=wanted)
-    condition = pl.col("symbol") == symbol
-    if predicate is not None:
-        condition = condition & predicate
+    """Read the ``wanted`` columns of the rows of ``paths`` that meet ``condition``."""
     try:
         frame = (
             pl.scan_parquet(list(paths), glob=False, hive_partitioning=False)
             .filter(condition)
             .select(list(wanted))
-            .sort(order)
             .collect()
         )
     except _READ_ERRORS as exc:
@@ -328,8 +306,39 @@ def _read(
         raise corrupt from exc
     if frame.schema != wanted:
         raise _diagnose(paths, schema) or CorruptFileError(paths[0], "unexpected schema")
-    _refuse_bad_rows(frame, paths, _rules_for(schema))
     return frame
+
+
+def _read(
+    paths: Sequence[Path],
+    schema: pl.Schema,
+    symbol: str,
+    predicate: pl.Expr | None,
+    columns: Sequence[str] | None = None,
+) -> ColumnArrays:
+    """Read ``paths`` (no globbing, no hive columns), filter, check; name a corrupt file.
+
+    The rows come back sorted by the key (files are written sorted, so the sort is only
+    checked), and every rule about the columns read is checked on every row read. The
+    symbol filter is cheap (one symbol per file) and keeps reads right even where two
+    symbols share a folder (``spy`` and ``SPY`` on a case-insensitive file system).
+    """
+    wanted = pl.Schema({name: schema[name] for name in (columns or list(schema))})
+    if not paths:
+        return ColumnArrays(pl.DataFrame(schema=wanted))
+    condition = pl.col("symbol") == symbol
+    if predicate is not None:
+        condition = condition & predicate
+    table = _table_for(schema)
+    key = table.key[1:]  # the symbol is one value
+
+    def check(paths: Sequence[Path]) -> tuple[ColumnArrays, str | None]:
+        return _checked(_scan(paths, schema, condition, wanted), table, key)
+
+    read, problem = check(paths)
+    if problem is not None:
+        _refuse(problem, paths, lambda path: check([path])[1])
+    return read
 
 
 def _read_whole(path: Path, schema: pl.Schema) -> pl.DataFrame:
@@ -340,8 +349,11 @@ def _read_whole(path: Path, schema: pl.Schema) -> pl.DataFrame:
         raise CorruptFileError(path, f"not a readable Parquet file ({exc})") from exc
     if frame.schema != schema:
         raise _diagnose([path], schema) or CorruptFileError(path, "unexpected schema")
-    _refuse_bad_rows(frame, [path], _rules_for(schema))
-    return frame
+    table = _table_for(schema)
+    read, problem = _checked(frame, table, table.key)
+    if problem is not None:
+        _refuse(problem, [path])
+    return read.frame
 
 
 def _subdirs(folder: Path, prefix: str) -> list[tuple[str, Path]]:
@@ -582,7 +594,7 @@ class MarketDataStore:
         if last is not None:
             upper = pl.col("date") <= last
             predicate = upper if predicate is None else predicate & upper
-        return _read(paths, UNDERLYING_BAR_SCHEMA, symbol, predicate, ["date"])
+        return _read(paths, UNDERLYING_BAR_SCHEMA, symbol, predicate).frame
 
     def option_quotes(self, symbol: str, as_of_date: date) -> pl.DataFrame:
         """Return the option chain of ``symbol`` on ``as_of_date`` alone (one month file).
@@ -603,7 +615,7 @@ class MarketDataStore:
         path = self._quotes_path(symbol, day.year, day.month)
         paths = [path] if path.is_file() else []
         predicate = pl.col("as_of_date") == day
-        return _read(paths, OPTION_QUOTE_SCHEMA, symbol, predicate, _QUOTE_ORDER)
+        return _read(paths, OPTION_QUOTE_SCHEMA, symbol, predicate).frame
 
     def option_quotes_between(self, symbol: str, start: date, end: date) -> pl.DataFrame:
         """Option chains of ``symbol`` with ``start <= as_of_date <= end``.
@@ -621,6 +633,27 @@ class MarketDataStore:
         CorruptFileError
             Naming an unreadable partition file.
         """
+        return self.option_quote_arrays(symbol, start, end).frame
+
+    def option_quote_arrays(
+        self, symbol: str, start: date, end: date, columns: Sequence[str] | None = None
+    ) -> ColumnArrays:
+        """:meth:`option_quotes_between`, with its columns as numpy arrays.
+
+        The arrays are the ones the row checks made, so a numeric reader (the snapshot
+        provider) converts nothing again.
+
+        Parameters
+        ----------
+        columns
+            Read only these columns (in this order); every rule about them is checked on
+            every row read. ``None``: all of them.
+
+        Raises
+        ------
+        CorruptFileError
+            Naming an unreadable partition file.
+        """
         self._settle()
         first, last = _as_date(start), _as_date(end)
         paths = [
@@ -629,7 +662,7 @@ class MarketDataStore:
             if (path := self._quotes_path(symbol, year, month)).is_file()
         ]
         predicate = pl.col("as_of_date").is_between(first, last)
-        return _read(paths, OPTION_QUOTE_SCHEMA, symbol, predicate, ["as_of_date", *_QUOTE_ORDER])
+        return _read(paths, OPTION_QUOTE_SCHEMA, symbol, predicate, columns)
 
     def option_quote_dates(self, symbol: str) -> list[date]:
         """Return the sorted ``as_of_date`` values on which ``symbol`` has a stored chain."""
@@ -637,9 +670,7 @@ class MarketDataStore:
         paths = self._quote_files(symbol)
         if not paths:
             return []
-        frame = _read(
-            paths, OPTION_QUOTE_SCHEMA, symbol, None, ["as_of_date"], columns=["as_of_date"]
-        )
+        frame = _read(paths, OPTION_QUOTE_SCHEMA, symbol, None, columns=["as_of_date"]).frame
         return list(frame.get_column("as_of_date").unique(maintain_order=True))
 
     def symbols(self) -> list[str]:

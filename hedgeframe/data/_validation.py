@@ -7,6 +7,10 @@ bad cell, with columns ``row`` (0-based input row; null for a whole-column probl
 ``column``, ``value`` (the cell as text) and ``reason`` (a
 :class:`~hedgeframe.errors.FailureReason` value).
 
+The row rules (:data:`BAR_RULES`, :data:`QUOTE_RULES`) are also what the store's readers
+check every row they read against (:func:`first_broken`), so a file edited by another
+tool is refused by the same rules as a frame written through the store.
+
 Coercions are deliberately few and lossless: integer and decimal columns become
 ``Float64``; integral floats become ``Int64`` for counts; ``Datetime`` cells become
 ``Date`` only when they are at midnight; ``Categorical``/``Enum`` become ``String``. Text
@@ -18,11 +22,16 @@ column name cannot silently lose data.
 
 from __future__ import annotations
 
+import functools
+import operator
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Final
+from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from hedgeframe.data._schemas import (
@@ -37,7 +46,17 @@ from hedgeframe.data._schemas import (
 )
 from hedgeframe.errors import FailureReason, InvalidMarketDataError
 
-__all__ = ["FAILURE_SCHEMA", "validate_option_quotes", "validate_underlying_bars"]
+__all__ = [
+    "BAR_RULES",
+    "FAILURE_SCHEMA",
+    "QUOTE_RULES",
+    "BoolArray",
+    "ColumnArrays",
+    "RowRule",
+    "first_broken",
+    "validate_option_quotes",
+    "validate_underlying_bars",
+]
 
 FAILURE_SCHEMA: Final = pl.Schema(
     {"row": pl.Int64(), "column": pl.String(), "value": pl.String(), "reason": pl.String()}
@@ -47,6 +66,9 @@ FAILURE_SCHEMA: Final = pl.Schema(
 _MIN_YEAR: Final = 1000
 _MAX_YEAR: Final = 9999
 """Partition folders are named ``year=YYYY``; dates outside four digits are refused."""
+_FIRST_DAY: Final = int(np.datetime64(f"{_MIN_YEAR}-01-01", "D").astype(np.int64))
+_LAST_DAY: Final = int(np.datetime64(f"{_MAX_YEAR}-12-31", "D").astype(np.int64))
+"""The same bounds as day numbers (days since 1970-01-01)."""
 
 _MID_TOLERANCE: Final = 1e-9
 """How far a given ``mid`` may sit outside ``[bid, ask]`` (float rounding only)."""
@@ -93,7 +115,7 @@ class _Table:
     schema: pl.Schema
     key: tuple[str, ...]
     required: tuple[str, ...]
-    checks: Callable[[set[str]], list[_Check]]
+    rules: tuple[RowRule, ...]
     finish: Callable[[pl.DataFrame], pl.DataFrame] = lambda frame: frame
 
 
@@ -147,90 +169,307 @@ def _coerce(
     return _Coerced(pl.when(~not_finite & ~lossy).then(as_int), failures)
 
 
-def _not_finite(name: str) -> pl.Expr:
-    return _v(name).is_nan() | _v(name).is_infinite()
+ColumnRef = Callable[[str], pl.Expr]
+"""How a rule names a column: ``pl.col`` for a stored frame, :func:`_v` while validating."""
+
+BoolArray = npt.NDArray[np.bool_]
 
 
-def _finite_checks(usable: set[str], names: Sequence[str], *, positive: bool) -> list[_Check]:
-    """NaN/inf refused everywhere; negative (or non-positive) values refused too."""
-    checks: list[_Check] = []
-    for name in names:
-        if name not in usable:
-            continue
-        checks.append(_Check(name, FailureReason.NOT_FINITE, _not_finite(name)))
-        if positive:
-            checks.append(_Check(name, FailureReason.NOT_POSITIVE, _v(name) <= 0))
-        else:
-            checks.append(_Check(name, FailureReason.NEGATIVE, _v(name) < 0))
-    return checks
+class ColumnArrays:
+    """A frame and its columns as numpy arrays, each converted once (on first use).
+
+    Numbers hold nulls as NaN; dates are day numbers since 1970-01-01 (nulls: the smallest
+    integer); text is compared in Polars, each comparison once. The store's readers check
+    rows on these arrays (:meth:`RowRule.broken`) and hand them on, so a numeric reader
+    converts nothing twice.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._values: dict[str, npt.NDArray[Any]] = {}
+        self._null: dict[str, BoolArray] = {}
+        self._equals: dict[tuple[str, str], BoolArray] = {}
+
+    def values(self, name: str) -> npt.NDArray[Any]:
+        """Return the column as a numpy array."""
+        if name not in self._values:
+            values = self.frame.get_column(name).to_numpy()
+            self._values[name] = values.view(np.int64) if values.dtype.kind == "M" else values
+        return self._values[name]
+
+    def null(self, name: str) -> BoolArray:
+        """Return where the column's cells are null."""
+        if name not in self._null:
+            column = self.frame.get_column(name)
+            if column.null_count():
+                self._null[name] = column.is_null().to_numpy()
+            else:
+                self._null[name] = np.zeros(len(column), dtype=bool)
+        return self._null[name]
+
+    def present(self, name: str, mask: BoolArray) -> BoolArray:
+        """Return ``mask`` where the column's cells are not null (false where they are)."""
+        if not self.frame.get_column(name).null_count():
+            return mask
+        return mask & ~self.null(name)
+
+    def equals(self, name: str, text: str) -> BoolArray:
+        """Return where a text column's cells equal ``text`` (false where null).
+
+        A cell equals one text at most: once the texts compared so far cover every cell,
+        the answer is known without comparing.
+        """
+        if (name, text) not in self._equals:
+            known = [mask for (column, _), mask in self._equals.items() if column == name]
+            if known and (np.logical_or.reduce(known) | self.null(name)).all():
+                self._equals[name, text] = np.zeros(self.frame.height, dtype=bool)
+            else:
+                self._equals[name, text] = _flags(self.frame.get_column(name) == text)
+        return self._equals[name, text]
 
 
-def _missing(usable: set[str], names: Sequence[str]) -> list[_Check]:
-    """Nulls refused; an empty string counts as missing for text columns."""
-    checks = []
-    for name in names:
-        if name in usable:
-            mask = _v(name).is_null()
-            if name in _TEXT_COLUMNS:
-                mask = mask | (_v(name) == "")
-            checks.append(_Check(name, FailureReason.MISSING, mask))
-    return checks
+def _flags(mask: pl.Series) -> BoolArray:
+    """Return a Polars boolean series as numpy, null as false."""
+    return (mask.fill_null(value=False) if mask.null_count() else mask).to_numpy()
 
 
-def _symbol_checks(usable: set[str]) -> list[_Check]:
-    if "symbol" not in usable:
-        return []
-    too_long = _v("symbol").str.len_chars() > MAX_SYMBOL_LENGTH
-    return [_Check("symbol", FailureReason.BAD_VALUE, too_long)]
+@dataclass(frozen=True)
+class RowRule(ABC):
+    """A rule every stored row keeps; a row breaks it in ``column``, for ``reason``.
+
+    Written once, stated twice: :meth:`mask` as a Polars expression for validation, which
+    reports every bad cell of a frame being written, and :meth:`broken` on numpy arrays
+    for the store's read-time check (about half Polars' time on a year of quotes, and the
+    arrays then serve the reader). Both are true exactly where a row breaks the rule (a
+    null cell breaks only the missing-value rule; NaN compares differently in Polars and
+    numpy, but a row holding one breaks a not-finite rule in both), which
+    ``tests/data/test_market_read_checks.py`` checks on generated frames.
+    """
+
+    column: str
+    reason: FailureReason
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The columns the rule reads."""
+        return (self.column,)
+
+    @abstractmethod
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        """Return an expression that is true where a row breaks the rule."""
+
+    @abstractmethod
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        """Return where a row breaks the rule."""
 
 
-def _year_checks(usable: set[str], name: str) -> list[_Check]:
-    if name not in usable:
-        return []
-    out_of_range = ~_v(name).dt.year().is_between(_MIN_YEAR, _MAX_YEAR)
-    return [_Check(name, FailureReason.BAD_VALUE, out_of_range)]
+@dataclass(frozen=True)
+class _Missing(RowRule):
+    """A null cell; for a text column, an empty string too."""
+
+    reason: FailureReason = FailureReason.MISSING
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        missing = col(self.column).is_null()
+        if self.column in _TEXT_COLUMNS:
+            missing = missing | (col(self.column) == "")
+        return missing
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        missing = columns.null(self.column)
+        if self.column in _TEXT_COLUMNS:
+            missing = missing | columns.equals(self.column, "")
+        return missing
 
 
-def _bar_checks(usable: set[str]) -> list[_Check]:
-    checks = _missing(usable, ["symbol", "date", "close", "source"])
-    checks += _symbol_checks(usable)
-    checks += _year_checks(usable, "date")
-    checks += _finite_checks(usable, ["close"], positive=True)
-    checks += _finite_checks(usable, ["open", "high", "low", "volume"], positive=False)
-    return checks
+@dataclass(frozen=True)
+class _TooLong(RowRule):
+    """Text longer than ``limit`` characters."""
+
+    limit: int = MAX_SYMBOL_LENGTH
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        return col(self.column).str.len_chars() > self.limit
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        text = columns.frame.get_column(self.column)
+        # A character has at least one byte: counting bytes is cheaper, and enough when
+        # no cell has too many.
+        too_long = _flags(text.str.len_bytes() > self.limit)
+        if too_long.any():
+            too_long = _flags(text.str.len_chars() > self.limit)
+        return too_long
 
 
-def _quote_checks(usable: set[str]) -> list[_Check]:
-    checks = _missing(usable, [*OPTION_QUOTE_KEY, "source"])
-    checks += _symbol_checks(usable)
-    checks += _year_checks(usable, "as_of_date")
-    if "option_type" in usable:
-        not_a_type = ~_v("option_type").is_in(list(OPTION_TYPES))
-        checks.append(_Check("option_type", FailureReason.BAD_VALUE, not_a_type))
-    if {"expiry", "as_of_date"} <= usable:
-        early = _v("expiry") < _v("as_of_date")
-        checks.append(_Check("expiry", FailureReason.EXPIRY_BEFORE_AS_OF, early))
-    checks += _finite_checks(usable, ["strike", "underlying_close"], positive=True)
-    checks += _finite_checks(usable, ["bid", "ask", "mid", "implied_volatility"], positive=False)
-    checks += [
-        _Check(name, FailureReason.NEGATIVE, _v(name) < 0)
-        for name in ("open_interest", "volume")
-        if name in usable
+@dataclass(frozen=True)
+class _YearOutside(RowRule):
+    """A date whose year has not four digits (partition folders are ``year=YYYY``)."""
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        return ~col(self.column).dt.year().is_between(_MIN_YEAR, _MAX_YEAR)
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        day = columns.values(self.column)
+        return columns.present(self.column, (day < _FIRST_DAY) | (day > _LAST_DAY))
+
+
+@dataclass(frozen=True)
+class _NotOneOf(RowRule):
+    """Text other than the ``allowed`` values."""
+
+    allowed: tuple[str, ...] = ()
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        return ~col(self.column).is_in(list(self.allowed))
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        inside = (columns.equals(self.column, value) for value in self.allowed)
+        return columns.present(self.column, ~functools.reduce(operator.or_, inside))
+
+
+@dataclass(frozen=True)
+class _Compared(RowRule):
+    """``column`` above ``other`` (``above=True``) or below it."""
+
+    other: str = ""
+    above: bool = True
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return (self.column, self.other)
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        if self.above:
+            return col(self.column) > col(self.other)
+        return col(self.column) < col(self.other)
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        value, other = columns.values(self.column), columns.values(self.other)
+        compared: BoolArray = value > other if self.above else value < other
+        return columns.present(self.column, columns.present(self.other, compared))
+
+
+@dataclass(frozen=True)
+class _NotFinite(RowRule):
+    """NaN or an infinity."""
+
+    reason: FailureReason = FailureReason.NOT_FINITE
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        return col(self.column).is_nan() | col(self.column).is_infinite()
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        return columns.present(self.column, ~np.isfinite(columns.values(self.column)))
+
+
+@dataclass(frozen=True)
+class _Below(RowRule):
+    """Below ``bound`` (``inclusive``: at it too)."""
+
+    bound: float = 0.0
+    inclusive: bool = False
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        value = col(self.column)
+        return value <= self.bound if self.inclusive else value < self.bound
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        value = columns.values(self.column)
+        below: BoolArray = value <= self.bound if self.inclusive else value < self.bound
+        return below
+
+
+@dataclass(frozen=True)
+class _AbsAbove(RowRule):
+    """An absolute value above ``limit``."""
+
+    limit: float = 1.0
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        return col(self.column).abs() > self.limit
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        above: BoolArray = np.abs(columns.values(self.column)) > self.limit
+        return above
+
+
+@dataclass(frozen=True)
+class _MidOutside(RowRule):
+    """A given mid without a quoted side, or outside ``[bid, ask]`` (float rounding aside)."""
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return ("mid", "bid", "ask")
+
+    def mask(self, col: ColumnRef) -> pl.Expr:
+        bid, ask, mid = col("bid"), col("ask"), col("mid")
+        no_side = bid.is_null() & ask.is_null()
+        outside = (mid < bid - _MID_TOLERANCE) | (mid > ask + _MID_TOLERANCE)
+        return mid.is_not_null() & (no_side | outside)
+
+    def broken(self, columns: ColumnArrays) -> BoolArray:
+        bid, ask, mid = (columns.values(name) for name in ("bid", "ask", "mid"))
+        no_side = columns.null("bid") & columns.null("ask")
+        outside = (mid < bid - _MID_TOLERANCE) | (mid > ask + _MID_TOLERANCE)
+        return columns.present("mid", no_side | outside)
+
+
+def _signed(names: Sequence[str], reason: FailureReason) -> list[RowRule]:
+    """Finite, and positive (``NOT_POSITIVE``) or not negative (``NEGATIVE``)."""
+    positive = reason is FailureReason.NOT_POSITIVE
+    return [
+        rule
+        for name in names
+        for rule in (_NotFinite(name), _Below(name, reason, inclusive=positive))
     ]
-    if "delta" in usable:
-        checks.append(_Check("delta", FailureReason.NOT_FINITE, _not_finite("delta")))
-        checks.append(_Check("delta", FailureReason.BAD_VALUE, _v("delta").abs() > 1))
-    if {"bid", "ask"} <= usable:
-        crossed = _v("bid") > _v("ask")
-        checks.append(_Check("bid", FailureReason.BID_ABOVE_ASK, crossed))
-    if {"bid", "ask", "mid"} <= usable:
-        # A given mid must sit inside the quoted sides, and needs at least one side.
-        no_side = _v("bid").is_null() & _v("ask").is_null()
-        below = _v("mid") < _v("bid") - _MID_TOLERANCE
-        above = _v("mid") > _v("ask") + _MID_TOLERANCE
-        inconsistent = _v("mid").is_not_null() & (no_side | below | above)
-        checks.append(_Check("mid", FailureReason.BAD_VALUE, inconsistent))
-    return checks
+
+
+BAR_RULES: Final[tuple[RowRule, ...]] = (
+    *(_Missing(name) for name in ("symbol", "date", "close", "source")),
+    _TooLong("symbol", FailureReason.BAD_VALUE),
+    _YearOutside("date", FailureReason.BAD_VALUE),
+    *_signed(["close"], FailureReason.NOT_POSITIVE),
+    *_signed(["open", "high", "low", "volume"], FailureReason.NEGATIVE),
+)
+"""What a stored bar keeps, in the order a cell's first broken rule is reported."""
+
+QUOTE_RULES: Final[tuple[RowRule, ...]] = (
+    *(_Missing(name) for name in (*OPTION_QUOTE_KEY, "source")),
+    _TooLong("symbol", FailureReason.BAD_VALUE),
+    _YearOutside("as_of_date", FailureReason.BAD_VALUE),
+    _NotOneOf("option_type", FailureReason.BAD_VALUE, OPTION_TYPES),
+    _Compared("expiry", FailureReason.EXPIRY_BEFORE_AS_OF, "as_of_date", above=False),
+    *_signed(["strike", "underlying_close"], FailureReason.NOT_POSITIVE),
+    *_signed(["bid", "ask", "mid", "implied_volatility"], FailureReason.NEGATIVE),
+    *(_Below(name, FailureReason.NEGATIVE) for name in ("open_interest", "volume")),
+    _NotFinite("delta"),
+    _AbsAbove("delta", FailureReason.BAD_VALUE),
+    _Compared("bid", FailureReason.BID_ABOVE_ASK, "ask"),
+    _MidOutside("mid", FailureReason.BAD_VALUE),
+)
+"""What a stored quote keeps, in the order a cell's first broken rule is reported."""
+
+
+def first_broken(columns: ColumnArrays, rules: Sequence[RowRule]) -> tuple[int, RowRule] | None:
+    """Return the first row of a frame that breaks a rule, and the first rule it breaks.
+
+    Rules whose columns the frame lacks are skipped; ``None`` when every row keeps the rest.
+    """
+    frame = columns.frame
+    present = set(frame.columns)
+    usable = [rule for rule in rules if set(rule.needs) <= present]
+    if not usable or frame.is_empty():
+        return None
+    bad = np.zeros(frame.height, dtype=bool)
+    # Last rule first: a text's allowed values are compared before the empty string, which
+    # they then rule out (ColumnArrays.equals). Masks are dropped at once: memory reused.
+    for rule in reversed(usable):
+        bad |= rule.broken(columns)
+    if not bad.any():
+        return None
+    row = int(np.argmax(bad))
+    suspect = ColumnArrays(frame.slice(row, 1))
+    return row, next(rule for rule in usable if rule.broken(suspect)[0])
 
 
 def _fill_mid(frame: pl.DataFrame) -> pl.DataFrame:
@@ -240,11 +479,9 @@ def _fill_mid(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(mid=pl.when(fillable).then((bid + ask) / 2).otherwise(mid))
 
 
-_BARS: Final = _Table(
-    UNDERLYING_BAR_SCHEMA, UNDERLYING_BAR_KEY, UNDERLYING_BAR_REQUIRED, _bar_checks
-)
+_BARS: Final = _Table(UNDERLYING_BAR_SCHEMA, UNDERLYING_BAR_KEY, UNDERLYING_BAR_REQUIRED, BAR_RULES)
 _QUOTES: Final = _Table(
-    OPTION_QUOTE_SCHEMA, OPTION_QUOTE_KEY, OPTION_QUOTE_REQUIRED, _quote_checks, _fill_mid
+    OPTION_QUOTE_SCHEMA, OPTION_QUOTE_KEY, OPTION_QUOTE_REQUIRED, QUOTE_RULES, _fill_mid
 )
 
 
@@ -307,7 +544,11 @@ def _validate(
             cast_masks.append(mask.alias(label))
             checks.append(_Check(name, reason, pl.col(label)))
         usable.add(name)
-    checks += table.checks(usable)
+    checks += [
+        _Check(rule.column, rule.reason, rule.mask(_v))
+        for rule in table.rules
+        if set(rule.needs) <= usable
+    ]
     if set(table.key) <= usable:
         key_text = pl.concat_str([_v(k).cast(pl.String) for k in table.key], separator=", ")
         duplicated = pl.struct([_v(k) for k in table.key]).is_duplicated()

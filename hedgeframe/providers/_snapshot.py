@@ -6,12 +6,12 @@ The rules, which ``docs/snapshot-provider.md`` explains and ``tests/providers`` 
   the bars, never from a quote's ``underlying_close``.
 - **Usable quote**: a non-null ``mid``, at least one quoted side, and no zero ask. Other
   quotes are neither selected nor used as marks.
-- **Selection** on day ``T`` reads that day's chain only (one store read of one day):
-  per leg, among usable quotes of its option type, the earliest expiry on or after
-  ``T + target_expiry_days``, then the strike nearest the target; a strike tie (within
-  ``1e-9`` relative) goes to the higher strike for puts and the lower for calls. Because
-  the expiry is the *earliest* at or beyond the target, two expiries cannot tie. Nothing
-  usable: ``selected=False``.
+- **Selection** on day ``T`` uses that day's chain only (its rows of the run's quote
+  cache; outside a run, one store read of one day): per leg, among usable quotes of its
+  option type, the earliest expiry on or after ``T + target_expiry_days``, then the strike
+  nearest the target; a strike tie (within ``1e-9`` relative) goes to the higher strike
+  for puts and the lower for calls. Because the expiry is the *earliest* at or beyond the
+  target, two expiries cannot tie. Nothing usable: ``selected=False``.
 - **Marks** of a held contract use that exact key ``(option_type, expiry, strike)``: the
   day's quote; else the last usable quote of the same contract at most ``max_stale_days``
   trading days earlier (``stale_sessions = k``); on and after expiry the intrinsic value at
@@ -23,15 +23,15 @@ The rules, which ``docs/snapshot-provider.md`` explains and ``tests/providers`` 
 from __future__ import annotations
 
 import hashlib
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Final, Literal, get_args
 
 import numpy as np
-import polars as pl
+import numpy.typing as npt
 
 from hedgeframe.data import MarketDataStore
+from hedgeframe.data._validation import ColumnArrays
 from hedgeframe.errors import MissingMarketDataError
 from hedgeframe.models import (
     HistoricalInstrumentKey,
@@ -65,7 +65,11 @@ __all__ = ["DailyOptionsSnapshotProvider", "Fill"]
 Fill = Literal["mid", "bid_ask"]
 """How trades fill: at the mid, or buying at the ask and selling at the bid."""
 
-_CONTRACT_KEY: Final = ("option_type", "expiry", "strike")
+_PRICES: Final = ("mid", "buy", "sell")
+_QUOTE_COLUMNS: Final = ("as_of_date", "option_type", "expiry", "strike", "bid", "ask", "mid")
+"""The columns a run prices with; a month read reads (and the store checks) these only."""
+_READ_AHEAD: Final = 12
+"""Months one store read fills at most (see ``DailyOptionsSnapshotProvider._cached_read``)."""
 _STRIKE_TIE: Final = 1e-9
 """Two strikes this close (relative to the target) in distance are a tie, so float noise in
 ``strike_rule.value * S_T`` cannot decide a tie the documented rule settles."""
@@ -73,64 +77,104 @@ _STRIKE_TIE: Final = 1e-9
 
 @dataclass(frozen=True)
 class _Quotes:
-    """Usable quotes as arrays, in the order read: contract key, day, prices.
+    """Usable quotes as arrays, in the store's order.
 
-    ``row`` is each quote's row in the frame it came from.
+    That is by day, then option type (calls first), expiry and strike. ``day`` is each
+    quote's index in the timeline's trading days; ``series`` codes its
+    ``(option_type, expiry)`` (:func:`_series`).
     """
 
-    row: IntArray
+    day: IntArray
     is_call: BoolArray
     expiry: DateArray
+    series: IntArray
     strike: FloatArray
-    as_of: DateArray
     mid: FloatArray
     buy: FloatArray
     sell: FloatArray
 
     @classmethod
-    def usable(cls, frame: pl.DataFrame, fill: Fill) -> _Quotes:
-        """Keep the quotes with a usable mid, and price their fills.
+    def usable(cls, read: ColumnArrays, fill: Fill, days: DateArray) -> tuple[_Quotes, IntArray]:
+        """Keep the usable quotes dated on one of ``days``, price their fills; and their rows.
 
-        Usable: a mid, at least one quoted side, and no zero ask (the store keeps NaN out,
-        so NaN here is a null cell). ``fill="bid_ask"`` buys at the ask and sells at the
-        bid; a one-sided quote fills its missing side at the mid.
+        ``read`` is sorted by ``as_of_date`` (as the store returns it). Usable: a mid, at
+        least one quoted side, and no zero ask (the store keeps NaN out, so NaN here is a
+        null cell). ``fill="bid_ask"`` buys at the ask and sells at the bid; a one-sided
+        quote fills its missing side at the mid.
         """
-        bid, ask, mid = (frame.get_column(name).to_numpy() for name in ("bid", "ask", "mid"))
-        keep = np.flatnonzero(~np.isnan(mid) & ~(np.isnan(bid) & np.isnan(ask)) & ~(ask == 0.0))
-        bid, ask, mid = bid[keep], ask[keep], mid[keep]
+        bid, ask, mid = (read.values(name) for name in ("bid", "ask", "mid"))
+        as_of, day_numbers = read.values("as_of_date"), days.view(np.int64)
+        starts, lengths = _runs(as_of)
+        run_day = np.searchsorted(day_numbers, as_of[starts])
+        trading = day_numbers[np.minimum(run_day, days.size - 1)] == as_of[starts]
+        usable = np.repeat(trading, lengths)
+        usable &= ~np.isnan(mid) & ~(np.isnan(bid) & np.isnan(ask)) & (ask != 0.0)
+        rows = np.flatnonzero(usable)
+        take = slice(None) if rows.size == usable.size else rows
+        bid, ask, mid = bid[take], ask[take], mid[take]
         if fill == "bid_ask":
             buy, sell = np.where(np.isnan(ask), mid, ask), np.where(np.isnan(bid), mid, bid)
         else:
             buy, sell = mid, mid
-        return cls(
-            keep,
-            (frame.get_column("option_type") == "call").to_numpy()[keep],
-            frame.get_column("expiry").to_numpy().astype("datetime64[D]")[keep],
-            frame.get_column("strike").to_numpy()[keep],
-            frame.get_column("as_of_date").to_numpy().astype("datetime64[D]")[keep],
+        is_call = read.equals("option_type", "call")[take]
+        expiry = read.values("expiry")[take].view("datetime64[D]")
+        quotes = cls(
+            np.repeat(run_day, lengths)[take],
+            is_call,
+            expiry,
+            _series(is_call, expiry),
+            read.values("strike")[take],
             mid,
             buy,
             sell,
         )
+        return quotes, rows
 
-    def digest(self) -> str:
-        """Hash these quotes, for the run's data fingerprint."""
+    def on_day(self, day: int) -> _Quotes:
+        """Return the quotes of trading day ``day`` (a contiguous run: sorted by day)."""
+        lo, hi = np.searchsorted(self.day, [day, day + 1])
+        return _Quotes(*(getattr(self, name)[lo:hi] for name in _QUOTE_FIELDS))
+
+    def digest(self, days: DateArray, fill: Fill) -> str:
+        """Hash these quotes with their dates, for the run's data fingerprint.
+
+        Days and series come in runs and are hashed as runs; the fills are hashed when they
+        are not the mid.
+        """
         digest = hashlib.sha256()
-        key = (self.is_call, self.expiry, self.strike, self.as_of)
-        for array in (*key, self.mid, self.buy, self.sell):
-            digest.update(array.tobytes())
+        day_starts, day_lengths = _runs(self.day)
+        series_starts, series_lengths = _runs(self.series)
+        dates = days.view(np.int64)[self.day[day_starts]]
+        runs = (dates, day_lengths, self.series[series_starts], series_lengths)
+        prices = (self.mid,) if fill == "mid" else (self.mid, self.buy, self.sell)
+        for array in (*runs, self.strike, *prices):
+            digest.update(np.ascontiguousarray(array).data)
         return digest.hexdigest()[:32]
+
+
+_QUOTE_FIELDS: Final = tuple(f.name for f in fields(_Quotes))
+
+
+def _runs(values: npt.NDArray[Any]) -> tuple[IntArray, IntArray]:
+    """Return the starts and lengths of the runs of equal values in ``values``."""
+    changed = np.ones(values.size, dtype=bool)
+    changed[1:] = values[1:] != values[:-1]
+    starts = np.flatnonzero(changed)
+    return starts, np.diff(np.append(starts, values.size))
 
 
 @dataclass(frozen=True)
 class _SnapshotTimeline(MarketTimeline):
-    """A timeline that also records a digest of every option-quote read made for it.
+    """A timeline that also caches the run's quotes and records what was read.
 
-    It holds the month file that entry-day chains are cut from, one month at a time.
+    ``months`` maps each calendar month to the usable quotes (within the run's days) of the
+    store read that brought it: read the first time selection or marks need the month, and
+    shared by both, so each month file is read once per run. ``quote_reads`` is a digest of
+    each read, in order.
     """
 
     quote_reads: list[str] = field(default_factory=list)
-    chain_month: dict[np.datetime64, pl.DataFrame] = field(default_factory=dict)
+    months: dict[np.datetime64, _Quotes] = field(default_factory=dict)
 
 
 def _timeline(symbol: str, dates: DateArray, closes: FloatArray, first: int) -> MarketTimeline:
@@ -154,38 +198,31 @@ def _nearest_listed(
 ) -> IntArray:
     """Each leg's chain row under the selection rule (module docstring); -1 if none.
 
-    Sorted by ``(expiry, strike)`` within one option type, a leg's expiry is one
-    ``searchsorted`` and its strike a second one on the key ``expiry_rank * scale +
-    strike``, which orders the rows exactly as ``(expiry, strike)`` does.
+    ``chain`` is one day's quotes, so it is sorted by ``(series, strike)``
+    (:func:`_series`): a leg's series (its option type, and the first expiry on or after
+    its target) is one ``searchsorted``, and its strike a second one on the key
+    ``series_rank * scale + strike``, which orders the rows exactly as
+    ``(series, strike)`` does.
     """
-    chosen = np.full(is_call.size, -1, dtype=np.int64)
-    wanted = as_of_day + target_expiry_days.astype("timedelta64[D]")
-    for call in (False, True):
-        legs = np.flatnonzero(is_call == call)
-        rows = np.flatnonzero(chain.is_call == call)
-        if legs.size == 0 or rows.size == 0:
-            continue
-        rows = rows[np.lexsort((chain.strike[rows], chain.expiry[rows]))]
-        expiry, strike = chain.expiry[rows], chain.strike[rows]
-        first = np.searchsorted(expiry, wanted[legs], side="left")
-        listed = first < rows.size
-        legs, first = legs[listed], first[listed]
-        if legs.size == 0:
-            continue
-        target = strike_targets[legs]
-        lo = first
-        hi = np.searchsorted(expiry, expiry[first], side="right")
-        rank = np.concatenate(([0], np.cumsum(expiry[1:] != expiry[:-1])))
-        scale = 2.0 * max(float(strike.max()), float(target.max())) + 1.0
-        at_or_above = np.searchsorted(rank * scale + strike, rank[first] * scale + target)
-        above = np.minimum(at_or_above, hi - 1)
-        below = np.maximum(at_or_above - 1, lo)
-        gap_above = np.abs(strike[above] - target)
-        gap_below = np.abs(strike[below] - target)
-        tie = np.abs(gap_above - gap_below) <= _STRIKE_TIE * np.maximum(target, 1.0)
-        take_above = np.where(tie, not call, gap_above < gap_below)
-        chosen[legs] = rows[np.where(take_above, above, below)]
-    return chosen
+    series, strike = chain.series, chain.strike
+    if series.size == 0 or is_call.size == 0:
+        return np.full(is_call.size, -1, dtype=np.int64)
+    wanted = _series(is_call, as_of_day + target_expiry_days.astype("timedelta64[D]"))
+    found = np.searchsorted(series, wanted)
+    first = np.minimum(found, series.size - 1)
+    listed = (found < series.size) & (chain.is_call[first] == is_call)  # else: past its type
+    last = np.searchsorted(series, series[first], side="right") - 1
+    rank = np.zeros(series.size)
+    np.cumsum(series[1:] != series[:-1], out=rank[1:])
+    scale = 2.0 * max(float(strike.max()), float(strike_targets.max())) + 1.0
+    at_or_above = np.searchsorted(rank * scale + strike, rank[first] * scale + strike_targets)
+    above = np.minimum(at_or_above, last)
+    below = np.maximum(at_or_above - 1, first)
+    gap_above = np.abs(strike[above] - strike_targets)
+    gap_below = np.abs(strike[below] - strike_targets)
+    tie = np.abs(gap_above - gap_below) <= _STRIKE_TIE * np.maximum(strike_targets, 1.0)
+    take_above = np.where(tie, ~is_call, gap_above < gap_below)
+    return np.where(listed, np.where(take_above, above, below), -1)
 
 
 class DailyOptionsSnapshotProvider(StoreBackedProvider):
@@ -244,33 +281,34 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         dates, closes = read_history(self.store, symbol, end_date)
         return _timeline(symbol, dates, closes, int(np.searchsorted(dates, as_day(start_date))))
 
-    def _chain(self, timeline: MarketTimeline, as_of_date: date) -> tuple[pl.DataFrame, _Quotes]:
-        """Return that day's chain and its usable quotes: that day's rows, nothing later.
+    def _cached_read(self, timeline: MarketTimeline, month: np.datetime64) -> _Quotes:
+        """Return the quotes of the store read that holds ``month``: once a run, no later.
 
-        In a run, the day is cut from its month file, read once and kept until the run moves
-        to the next month (entry days come in date order); the rows of other days are never
-        looked at. Outside a run, the store reads the one day.
+        A month not yet cached is read with the ones after it, up to ``_READ_AHEAD`` in all
+        (stopping at a cached month and at the run's last day): a store call costs a few
+        milliseconds whatever its size, and marks need every month of the run anyway. So
+        each month file is read (and its rows checked by the store) at most once per run,
+        and nothing dated after the run's last day is read. Selection and marks cut what
+        they need from the arrays, by day.
         """
-        if isinstance(timeline, _SnapshotTimeline):
-            month = as_day(as_of_date).astype("datetime64[M]")
-            if month not in timeline.chain_month:
-                timeline.chain_month.clear()
-                first = as_date(month.astype("datetime64[D]"))
-                last = as_date((month + 1).astype("datetime64[D]") - 1)
-                timeline.chain_month[month] = self.store.option_quotes_between(
-                    timeline.symbol, first, last
-                ).sort(["option_type", "expiry", "strike"], maintain_order=True)
-            frame = timeline.chain_month[month].filter(pl.col("as_of_date") == as_of_date)
-        else:
-            frame = self.store.option_quotes(timeline.symbol, as_of_date)
-        quotes = _Quotes.usable(frame, self.fill)
-        self._record(timeline, quotes)
-        return frame, quotes
-
-    @staticmethod
-    def _record(timeline: MarketTimeline, quotes: _Quotes) -> None:
-        if isinstance(timeline, _SnapshotTimeline):
-            timeline.quote_reads.append(quotes.digest())
+        if not isinstance(timeline, _SnapshotTimeline):
+            msg = "the timeline must come from this provider's load_timeline"
+            raise TypeError(msg)
+        if month not in timeline.months:
+            days = timeline.days
+            stop = min(
+                [month + _READ_AHEAD, days[-1].astype("datetime64[M]") + 1]
+                + [cached for cached in timeline.months if cached > month]
+            )
+            first = max(month.astype("datetime64[D]"), days[0])
+            last = min(stop.astype("datetime64[D]") - 1, days[-1])
+            read = self.store.option_quote_arrays(
+                timeline.symbol, as_date(first), as_date(last), _QUOTE_COLUMNS
+            )
+            quotes, _ = _Quotes.usable(read, self.fill, days)
+            timeline.quote_reads.append(quotes.digest(days, self.fill))
+            timeline.months.update(dict.fromkeys(np.arange(month, stop), quotes))
+        return timeline.months[month]
 
     def select_contracts(
         self,
@@ -279,8 +317,12 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         strike_targets: FloatArray,
         target_expiry_days: IntArray,
     ) -> ContractArrays:
-        """Pick each leg's listed contract from the view's day's chain (module docstring)."""
-        _, chain = self._chain(view.timeline, view.as_of_date)
+        """Pick each leg's listed contract from the view's day's chain (module docstring).
+
+        The chain is that day's rows of the cached read, nothing later.
+        """
+        read = self._cached_read(view.timeline, view.as_of_day.astype("datetime64[M]"))
+        chain = read.on_day(view.index)
         rows = _nearest_listed(chain, view.as_of_day, is_call, strike_targets, target_expiry_days)
         found = rows >= 0
         strike = np.full(rows.size, np.nan)
@@ -293,18 +335,25 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
     ) -> MarkBatch:
         """Mark each contract on its own day (module docstring: fresh, stale, intrinsic, none).
 
-        Quotes are read a month partition at a time, only for the months and contracts the
-        batch needs, and each pair looks back only to its own day and earlier.
+        Quotes come from the run's month cache, only for the months the batch needs, and
+        each pair looks back only to its own day and earlier.
         """
         n = day_index.size
         mid, buy, sell = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         stale = np.full(n, -1, dtype=np.int64)
-        days = timeline.days[day_index]
-        expired = contracts.selected & (contracts.expiry <= days)
-        live = np.flatnonzero(contracts.selected & ~expired)
-        if live.size:
-            found = self._quoted_marks(timeline, contracts.take(live), day_index[live])
-            mid[live], buy[live], sell[live], stale[live] = found
+        rows = np.flatnonzero(contracts.selected)  # usually all: then nothing is copied
+        if rows.size:
+            whole = rows.size == n
+            pairs = contracts if whole else contracts.take(rows)
+            found, age, price = self._quoted_marks(
+                timeline, pairs, day_index if whole else day_index[rows]
+            )
+            found = rows[found]
+            for name, out in zip(_PRICES, (mid, buy, sell), strict=True):
+                out[found] = price.get(name, price["mid"])
+            stale[found] = age
+        # Expired pairs were quoted like the rest (the same contracts); they settle instead.
+        expired = contracts.selected & (contracts.expiry <= timeline.days[day_index])
         settled = np.flatnonzero(expired)
         if settled.size:
             value = timeline.intrinsic_at_expiry(contracts.take(settled))
@@ -314,59 +363,34 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 
     def _quoted_marks(
         self, timeline: MarketTimeline, contracts: ContractArrays, day_index: IntArray
-    ) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
-        """Same-contract marks of live pairs: the last usable quote within the stale limit.
+    ) -> tuple[IntArray, IntArray, dict[str, FloatArray]]:
+        """Same-contract marks of the pairs: the last usable quote within the stale limit.
 
-        Quotes are keyed ``contract * n_days + day``, so each pair's last quote on or before
-        its own day is one ``searchsorted``; it is used if it is that contract's and at most
-        ``max_stale_days`` trading days old.
+        Returns the pairs that have a mark, its age in trading days, and its prices (``mid``,
+        and with ``fill="bid_ask"`` ``buy`` and ``sell``).
+
+        Each held contract's quotes are put in its window of slots (:class:`_HeldContracts`),
+        a store read at a time, and a running maximum carries each quote forward to the later
+        slots: a pair reads, at its own slot, its contract's last quote on or before its day
+        and how many trading days old it is. Nothing dated after a pair's day can reach it.
         """
-        contract_id, keys = _contract_ids(contracts)
-        first_needed = max(int(day_index.min()) - self.max_stale_days, 0)
-        quote_id, quote_day, quotes = self._quotes_for(
-            timeline, keys, first_needed, int(day_index.max())
-        )
-        n = day_index.size
-        if quote_id.size == 0:
-            return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1)
-        n_days = timeline.n_days
-        quote_key = quote_id * n_days + quote_day
-        order = np.argsort(quote_key)
-        last = np.searchsorted(quote_key[order], contract_id * n_days + day_index, "right") - 1
-        used = order[np.maximum(last, 0)]
-        age = day_index - quote_day[used]
-        ok = (last >= 0) & (quote_id[used] == contract_id) & (age <= self.max_stale_days)
-        mid, buy, sell = (np.where(ok, price[used], np.nan) for price in quotes)
-        return mid, buy, sell, np.where(ok, age, -1)
-
-    def _quotes_for(
-        self, timeline: MarketTimeline, keys: pl.DataFrame, first: int, last: int
-    ) -> tuple[IntArray, IntArray, tuple[FloatArray, FloatArray, FloatArray]]:
-        """Usable quotes of the contracts in ``keys`` on trading days ``first..last``.
-
-        Reads one month partition per store call (never one day at a time) and keeps only
-        the held contracts' rows. Returns each quote's contract id, trading-day index and
-        ``(mid, buy, sell)``; quotes dated on a day without a bar are dropped.
-        """
-        days = timeline.days[first : last + 1]
-        months = days.astype("datetime64[M]")
-        bounds = np.flatnonzero(np.concatenate(([True], months[1:] != months[:-1], [True])))
-        ids, found = [], []
-        for lo, hi in itertools.pairwise(bounds.tolist()):
-            month = self.store.option_quotes_between(
-                timeline.symbol, as_date(days[lo]), as_date(days[hi - 1])
-            ).join(keys, on=list(_CONTRACT_KEY), how="inner")
-            quotes = _Quotes.usable(month, self.fill)
-            self._record(timeline, quotes)
-            ids.append(month.get_column("contract_id").to_numpy()[quotes.row])
-            found.append(quotes)
-        as_of = np.concatenate([q.as_of for q in found])
-        day = np.searchsorted(timeline.days, as_of)
-        trading = timeline.days[np.minimum(day, timeline.n_days - 1)] == as_of
-        mid = np.concatenate([q.mid for q in found])[trading]
-        buy = np.concatenate([q.buy for q in found])[trading]
-        sell = np.concatenate([q.sell for q in found])[trading]
-        return np.concatenate(ids)[trading], day[trading], (mid, buy, sell)
+        held = _HeldContracts.of(contracts, day_index, self.max_stale_days)
+        needed = timeline.days[held.first.min() : day_index.max() + 1]
+        months = np.unique(needed.astype("datetime64[M]"))
+        names = _PRICES if self.fill == "bid_ask" else ("mid",)
+        quoted = np.full(held.slots, -1)
+        price = {name: np.empty(held.slots) for name in names}
+        reads = {id(quotes): quotes for quotes in (self._cached_read(timeline, m) for m in months)}
+        for quotes in reads.values():
+            rows, slot = held.slots_of(quotes)
+            quoted[slot] = slot
+            for name in names:
+                price[name][slot] = getattr(quotes, name)[rows]
+        latest = np.maximum.accumulate(quoted)[held.pair_slot]
+        age = held.pair_slot - latest
+        found = np.flatnonzero((latest >= held.pair_window) & (age <= self.max_stale_days))
+        at = latest[found]
+        return found, age[found], {name: values[at] for name, values in price.items()}
 
     def snapshot(self, timeline: MarketTimeline | None = None) -> ProviderSnapshot:
         """Return the configuration and a fingerprint of the bars and quotes the run read."""
@@ -404,7 +428,8 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             If the day has no bar, or no usable quote fits the query.
         """
         view = self._timeline_ending(query.symbol, query.as_of_date, 1).view(0)
-        frame, chain = self._chain(view.timeline, query.as_of_date)
+        frame = self.store.option_quotes(query.symbol, query.as_of_date)
+        chain, frame_rows = _Quotes.usable(ColumnArrays(frame), self.fill, view.timeline.days)
         is_call = np.array([query.option_type is OptionType.CALL])
         target = query.strike_rule.value * view.spot
         rows = _nearest_listed(
@@ -420,7 +445,7 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
                 f"expires on or after {query.as_of_date} + {query.target_expiry_days} days"
             )
             raise MissingMarketDataError(msg)
-        row = frame.row(int(chain.row[rows[0]]), named=True)
+        row = frame.row(int(frame_rows[rows[0]]), named=True)
         key = HistoricalInstrumentKey(
             symbol=query.symbol,
             option_type=query.option_type,
@@ -495,33 +520,110 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         )
 
 
-def _contract_ids(contracts: ContractArrays) -> tuple[IntArray, pl.DataFrame]:
-    """Give each distinct contract of a batch an id: each pair's id, and the ``keys`` frame.
+@dataclass(frozen=True)
+class _HeldContracts:
+    """The distinct contracts of a batch of ``(contract, day)`` pairs, and their windows.
 
-    The engine sends pairs grouped by position, so only the first pair of each run of
-    equal contracts enters the (sorting) ``np.unique``: any order is right, that one fast.
+    Contract ``i`` is the ``i``-th distinct ``(series, strike)`` (``series``:
+    :func:`_series`), coded ``held[i]`` from the ranks of its series and strike. Its window
+    is the trading days ``first[i]..last[i]``, from its first pair's day less
+    ``max_stale_days`` (not before the run's first day) to its last pair's day. Windows are
+    laid end to end, so ``(i, day)`` has the slot ``offset[i] + day - first[i]``, and a
+    pair's window starts at ``pair_window``. A series' windows span
+    ``series_first..series_last``.
     """
-    strike, expiry, is_call = contracts.strike, contracts.expiry, contracts.is_call
-    new_run = np.ones(strike.size, dtype=bool)
-    new_run[1:] = (
-        (strike[1:] != strike[:-1]) | (expiry[1:] != expiry[:-1]) | (is_call[1:] != is_call[:-1])
-    )
-    heads = np.flatnonzero(new_run)
-    record = np.empty(heads.size, dtype=[("call", bool), ("expiry", "datetime64[D]"), ("k", float)])
-    record["call"], record["expiry"], record["k"] = is_call[heads], expiry[heads], strike[heads]
-    distinct, run_id = np.unique(record, return_inverse=True)
-    keys = pl.DataFrame(
-        {
-            "option_type": np.where(distinct["call"], "call", "put"),
-            "expiry": distinct["expiry"],
-            "strike": distinct["k"],
-            "contract_id": np.arange(distinct.size, dtype=np.int64),
-        },
-        schema={
-            "option_type": pl.String,
-            "expiry": pl.Date,
-            "strike": pl.Float64,
-            "contract_id": pl.Int64,
-        },
-    )
-    return run_id.astype(np.int64)[np.cumsum(new_run) - 1], keys
+
+    series: IntArray
+    strikes: FloatArray
+    held: IntArray
+    first: IntArray
+    last: IntArray
+    offset: IntArray
+    slots: int
+    pair_slot: IntArray
+    pair_window: IntArray
+    series_first: IntArray
+    series_last: IntArray
+
+    @classmethod
+    def of(
+        cls, contracts: ContractArrays, day_index: IntArray, max_stale_days: int
+    ) -> _HeldContracts:
+        """Find each pair's contract and slot.
+
+        The engine sends pairs grouped by position, so only the first pair of each run of
+        equal contracts enters the (sorting) ``np.unique``: any order is right, that one fast.
+        """
+        is_call, expiry, strike = contracts.is_call, contracts.expiry, contracts.strike
+        new_run = np.ones(strike.size, dtype=bool)
+        new_run[1:] = (strike[1:] != strike[:-1]) | (expiry[1:] != expiry[:-1])
+        new_run[1:] |= is_call[1:] != is_call[:-1]
+        heads = np.flatnonzero(new_run)
+        distinct_series, series_rank = np.unique(
+            _series(is_call[heads], expiry[heads]), return_inverse=True
+        )
+        distinct_strikes, strike_rank = np.unique(strike[heads], return_inverse=True)
+        held, run_contract = np.unique(
+            series_rank * distinct_strikes.size + strike_rank, return_inverse=True
+        )
+        first = np.full(held.size, np.iinfo(np.int64).max)
+        last = np.full(held.size, -1)
+        np.minimum.at(first, run_contract, np.minimum.reduceat(day_index, heads))
+        np.maximum.at(last, run_contract, np.maximum.reduceat(day_index, heads))
+        first = np.maximum(first - max_stale_days, 0)
+        length = last - first + 1
+        offset = np.cumsum(length) - length
+        run_length = np.diff(np.append(heads, strike.size))
+        pair_slot = np.repeat((offset - first)[run_contract], run_length) + day_index
+        contract_series = held // distinct_strikes.size
+        series_first = np.full(distinct_series.size, np.iinfo(np.int64).max)
+        series_last = np.full(distinct_series.size, np.iinfo(np.int64).min)
+        np.minimum.at(series_first, contract_series, first)
+        np.maximum.at(series_last, contract_series, last)
+        return cls(
+            distinct_series,
+            distinct_strikes,
+            held,
+            first,
+            last,
+            offset,
+            int(length.sum()),
+            pair_slot,
+            np.repeat(offset[run_contract], run_length),
+            series_first,
+            series_last,
+        )
+
+    def slots_of(self, quotes: _Quotes) -> tuple[IntArray, IntArray]:
+        """Return the rows of ``quotes`` that fall in a held contract's window, and the slots.
+
+        The quotes are in the store's order, so a series comes in runs (a day's strikes): a
+        run is kept only if its series is held and its day within the series' windows.
+        """
+        starts, lengths = _runs(quotes.series)
+        rank = np.minimum(np.searchsorted(self.series, quotes.series[starts]), self.series.size - 1)
+        run_day = quotes.day[starts]
+        known = self.series[rank] == quotes.series[starts]
+        known &= (run_day >= self.series_first[rank]) & (run_day <= self.series_last[rank])
+        rows = np.flatnonzero(np.repeat(known, lengths))
+        strike = quotes.strike[rows]
+        strike_rank = np.minimum(np.searchsorted(self.strikes, strike), self.strikes.size - 1)
+        code = np.repeat(rank[known], lengths[known]) * self.strikes.size + strike_rank
+        contract = np.minimum(np.searchsorted(self.held, code), self.held.size - 1)
+        day = quotes.day[rows]
+        inside = (self.strikes[strike_rank] == strike) & (self.held[contract] == code)
+        inside &= (day >= self.first[contract]) & (day <= self.last[contract])
+        contract = contract[inside]
+        slot = self.offset[contract] + day[inside] - self.first[contract]
+        return rows[inside], slot
+
+
+_PUT_SERIES: Final = 1 << 40
+"""Added to a put's expiry day number, so series codes sort calls first, as the store sorts
+``option_type`` text; day numbers are far below it."""
+
+
+def _series(is_call: BoolArray, expiry: DateArray) -> IntArray:
+    """``(option_type, expiry)`` as one integer that sorts as the store sorts them."""
+    code: IntArray = np.where(is_call, 0, _PUT_SERIES) + expiry.view(np.int64)
+    return code
