@@ -277,9 +277,13 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
     # -- the engine's vectorized contract ---------------------------------------------
 
     def load_timeline(self, symbol: str, start_date: date, end_date: date) -> MarketTimeline:
-        """Read the underlying's bars up to ``end_date``; quotes are read as steps need them."""
-        dates, closes = read_history(self.store, symbol, end_date)
-        return _timeline(symbol, dates, closes, int(np.searchsorted(dates, as_day(start_date))))
+        """Read the scenario's bars; quotes are read as steps need them.
+
+        Stored chains need no history before the start (unlike a volatility model), so no
+        earlier bar is read.
+        """
+        dates, closes = read_history(self.store, symbol, end_date, start=start_date)
+        return _timeline(symbol, dates, closes, 0)
 
     def _cached_read(self, timeline: MarketTimeline, month: np.datetime64) -> _Quotes:
         """Return the quotes of the store read that holds ``month``: once a run, no later.

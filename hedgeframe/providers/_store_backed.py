@@ -22,9 +22,14 @@ def fingerprint_arrays(*arrays: np.ndarray) -> str:
     return "sha256:" + digest.hexdigest()[:32]
 
 
-def read_history(store: MarketDataStore, symbol: str, end: date) -> tuple[DateArray, FloatArray]:
-    """Return every bar of ``symbol`` dated on or before ``end``, as date and close arrays."""
-    bars = store.underlying_bars(symbol, None, end)
+def read_history(
+    store: MarketDataStore, symbol: str, end: date, start: date | None = None
+) -> tuple[DateArray, FloatArray]:
+    """Return the bars of ``symbol`` dated ``start..end`` as date and close arrays.
+
+    ``start=None`` reads every bar up to ``end`` (the history a volatility model needs).
+    """
+    bars = store.underlying_bars(symbol, start, end)
     dates = bars["date"].to_numpy().astype("datetime64[D]")
     closes = bars["close"].to_numpy().astype(np.float64)
     return dates, closes
