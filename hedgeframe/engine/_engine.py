@@ -578,7 +578,7 @@ def _decide(
             _refuse_instant_roll(legs, templates, due, day, days, expiry, event, due_day)
         next_event[due] = np.minimum(due_day, last)
         opened.append((due, day, strike, expiry, due_day))
-        day = int(next_event.min())
+        day = int(next_event.min(initial=never))
 
     leg = _cat([o[0] for o in opened])
     open_day = _cat([np.full(o[0].size, o[1], dtype=np.int64) for o in opened])
