@@ -323,6 +323,10 @@ def _read(
     symbol filter is cheap (one symbol per file) and keeps reads right even where two
     symbols share a folder (``spy`` and ``SPY`` on a case-insensitive file system).
     """
+    unknown = [name for name in columns or () if name not in schema]
+    if unknown:
+        msg = f"no column {unknown[0]!r} in the store's tables; they have {list(schema)}"
+        raise ValueError(msg)
     wanted = pl.Schema({name: schema[name] for name in (columns or list(schema))})
     if not paths:
         return ColumnArrays(pl.DataFrame(schema=wanted))

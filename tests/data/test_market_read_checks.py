@@ -99,6 +99,12 @@ def test_a_read_checks_the_rules_of_the_columns_it_reads(tmp_path: Path) -> None
     assert refused.value.path == path
 
 
+def test_a_read_of_an_unknown_column_names_it(tmp_path: Path) -> None:
+    store, _ = _store(tmp_path)
+    with pytest.raises(ValueError, match=r"no column 'nope' in the store's tables; .*'mid'"):
+        store.option_quote_arrays("^SPX", date(2020, 1, 1), date(2020, 1, 31), ["mid", "nope"])
+
+
 def test_the_arrays_of_a_read_are_its_frame_as_numpy(tmp_path: Path) -> None:
     store, _ = _store(tmp_path)
     read = store.option_quote_arrays("^SPX", date(2020, 1, 1), date(2020, 1, 31))
