@@ -235,8 +235,12 @@ class TradingCalendar:
         SessionOutOfBoundsError
             Naming the first day outside the calendar's bounds.
         """
-        values = self._as_days(param, days)
-        nearest: DayArray = self._nearest_session_by_day[(values - self._first).astype(np.int64)]
+        values = np.asarray(days, dtype="datetime64[D]")
+        offset = (values - self._first).astype(np.int64)  # NaT: the most negative int64
+        table = self._nearest_session_by_day
+        if offset.size and not (offset.min() >= 0 and offset.max() < table.size):
+            self._check_bounds(param, values)  # raises, naming the first bad day
+        nearest: DayArray = table[offset]
         return nearest
 
     @functools.cached_property

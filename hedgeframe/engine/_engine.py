@@ -35,6 +35,7 @@ from hedgeframe.engine._schemas import (
     SUMMARY_SCHEMA,
     TRADES_SCHEMA,
 )
+from hedgeframe.engine._strings import take_strings
 from hedgeframe.errors import InvalidScenarioError
 from hedgeframe.models import (
     BacktestScenario,
@@ -234,12 +235,14 @@ def simulate(
 
     def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
         total = np.bincount(cells, weights=values, minlength=len(templates) * n_days)
-        return total.astype(np.float64).reshape(len(templates), n_days)
+        # Float64 already, unless there are no positions (then bincount gives int64).
+        return total.astype(np.float64, copy=False).reshape(len(templates), n_days)
 
-    # `0.0 -` rather than unary minus: days without a purchase read 0.0, not -0.0.
-    premium = 0.0 - per_cell(
+    premium = per_cell(
         marked.template * n_days + book.open_day, marked.quantity * marked.entry_price
     )
+    # `0.0 -` rather than unary minus: days without a purchase read 0.0, not -0.0.
+    np.subtract(0.0, premium, out=premium)
     realized = per_cell(
         marked.template * n_days + book.close_day, marked.quantity * marked.exit_price
     )
@@ -249,13 +252,17 @@ def simulate(
     growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
     cash = _accrue(portfolio.cash_balance, growth, premium + realized)
     underlying_value = portfolio.underlying_units * timeline.closes
-    net_value = underlying_value[None, :] + option_value + cash
+    net_value = option_value + cash
+    net_value += underlying_value[None, :]
     with np.errstate(divide="ignore"):
         ltv_unhedged = portfolio.loan_amount / (underlying_value + portfolio.cash_balance)
-        ltv_hedged = np.where(net_value > 0.0, portfolio.loan_amount / net_value, np.inf)
+    ltv_hedged = np.full(net_value.shape, np.inf)
+    np.divide(portfolio.loan_amount, net_value, out=ltv_hedged, where=net_value > 0.0)
 
+    # A roll day is a day after the first on which a template opens any position.
     reopened = (book.open_day > 0) & (book.open_day < valid_days[marked.template])
-    roll_cells = np.unique(marked.template[reopened] * n_days + book.open_day[reopened])
+    rolled_on = np.zeros((len(templates), n_days), dtype=bool)
+    rolled_on[marked.template[reopened], book.open_day[reopened]] = True
     metrics = summary_metrics(
         unhedged_value=underlying_value + portfolio.cash_balance,
         net_value=net_value,
@@ -265,7 +272,7 @@ def simulate(
         ltv_hedged=ltv_hedged,
         margin_call_unhedged=ltv_unhedged >= portfolio.margin_call_ltv,
         margin_call_hedged=ltv_hedged >= portfolio.margin_call_ltv,
-        roll_count=np.bincount(roll_cells // n_days, minlength=len(templates)),
+        roll_count=rolled_on.sum(axis=1),
         valid_days=valid_days,
     )
     tables = _Tables(templates, legs, timeline, marked, valid_days)
@@ -362,6 +369,8 @@ def _price(
     # A position is held at the close of each day from its entry day to the day before its
     # close day (sold on that day, or settled at expiry instead of marked): `close - open`
     # cells, a run of consecutive marks. A missing mark adds nothing (the template ends).
+    # A leg's positions are held back to back (each opens on its predecessor's close day),
+    # so the cells a leg holds within a chunk are one run of days: a slice, not a scatter.
     held_mid = np.where(marks.stale >= 0, marks.mid, 0.0)
     held_days = book.close_day - book.open_day
     option_value = np.zeros(n_templates * n_days)
@@ -369,24 +378,31 @@ def _price(
     leg_rank = np.arange(legs.template.size) - np.searchsorted(legs.template, legs.template)
     width = int(leg_rank.max()) + 1 if leg_rank.size else 1
     held = np.full((n_templates * n_days if keep_cells else 0, width), -1, dtype=np.int32)
-    held_slots = held.reshape(-1)  # cell * width + r
     marked_ok = marks.stale >= 0
     all_marked = bool(marked_ok.all())
     for p0, p1 in _position_chunks(held_days):
         length = held_days[p0:p1]
         source = _runs(start[p0:p1], length)
-        cell0 = template[p0:p1] * n_days + book.open_day[p0:p1]
-        cell = _runs(cell0, length)
-        value = held_mid[source] * np.repeat(quantity[p0:p1], length)
-        lo, hi = int(cell0.min()), int((cell0 + length).max())  # chunks span few templates
-        option_value[lo:hi] += np.bincount(cell - lo, weights=value, minlength=hi - lo)
+        mids = held_mid[source]
         if keep_cells:
-            slot = _runs(cell0 * width + leg_rank[book.leg[p0:p1]], length, step=width)
             owner = np.repeat(np.arange(p0, p1, dtype=np.int32), length)
             if not all_marked:
-                ok = marked_ok[source]
-                slot, owner = slot[ok], owner[ok]
-            held_slots[slot] = owner
+                owner[~marked_ok[source]] = -1
+        leg = book.leg[p0:p1]
+        first = np.flatnonzero(np.concatenate(([True], leg[1:] != leg[:-1])))
+        last = np.append(first[1:], leg.size) - 1
+        ends = np.cumsum(length)
+        runs = zip(
+            leg[first].tolist(),
+            (ends[first] - length[first]).tolist(),
+            ends[last].tolist(),
+            (template[p0 + first] * n_days + book.open_day[p0 + first]).tolist(),
+            strict=True,
+        )
+        for run_leg, lo, hi, cell in runs:
+            option_value[cell : cell + hi - lo] += legs.quantity[run_leg] * mids[lo:hi]
+            if keep_cells:
+                held[cell : cell + hi - lo, leg_rank[run_leg]] = owner[lo:hi]
 
     expired = np.flatnonzero(settles)
     if expired.size:
@@ -650,7 +666,9 @@ def _event_dates(
     """
     target = np.searchsorted(sessions, expiry, side="right") - 1 - roll_sessions
     rolling = roll_sessions > 0
-    if (rolling & ((expiry > sessions[-1]) | (target < 0))).any():
+    # Two reductions first: the elementwise test is rarely needed.
+    suspect = expiry.size and (expiry.max() > sessions[-1] or target.min() < 0)
+    if suspect and (rolling & ((expiry > sessions[-1]) | (target < 0))).any():
         msg = "an expiry or roll date is outside the exchange calendar's range"
         raise InvalidScenarioError(msg)
     event: npt.NDArray[np.datetime64] = np.where(rolling, sessions[target], expiry)
@@ -665,7 +683,10 @@ def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
     earlier days alone. Exact (a plain running sum) when the financing rate is zero.
     """
     running = np.cumprod(growth)
-    cash: FloatArray = running * (cash0 + np.cumsum(flows / running, axis=1))
+    cash: FloatArray = np.divide(flows, running)
+    np.cumsum(cash, axis=1, out=cash)
+    cash += cash0
+    cash *= running
     return cash
 
 
@@ -693,8 +714,8 @@ _TRADE_SUFFIX_BY_CODE = {0: "-close", 1: "-open"}
 
 
 def _names(codes: IntArray, names: dict[int, str]) -> pl.Series:
-    """Map integer codes to their names, in Rust (no Python string per row)."""
-    return pl.Series(codes, dtype=pl.Int64).replace_strict(names, return_dtype=pl.String)
+    """Map integer codes ``0 .. len(names) - 1`` to their names (no Python string per row)."""
+    return take_strings([names[code] for code in range(len(names))], codes)
 
 
 class _Tables:
@@ -722,14 +743,12 @@ class _Tables:
         book, legs, templates = self.marked.book, self.legs, self.templates
         # Sequence number of each position within its leg (the book is sorted by leg).
         first_of_leg = np.searchsorted(book.leg, book.leg, side="left")
-        leg_prefix = pl.Series(
-            [
-                f"{templates[t].slug}-v{templates[t].version}-{leg_id}-"
-                for t, leg_id in zip(legs.template.tolist(), legs.leg_id, strict=True)
-            ]
-        )
+        leg_prefix = [
+            f"{templates[t].slug}-v{templates[t].version}-{leg_id}-"
+            for t, leg_id in zip(legs.template.tolist(), legs.leg_id, strict=True)
+        ]
         return (
-            leg_prefix.gather(book.leg)
+            take_strings(leg_prefix, book.leg)
             + pl.Series(np.arange(book.leg.size) - first_of_leg).cast(pl.String)
         ).alias("position_id")
 
@@ -737,15 +756,13 @@ class _Tables:
         self, template: IntArray, *, with_slug: bool = False
     ) -> dict[str, pl.Series]:
         """``template_id``, ``template_version`` (and ``template_slug``) for each row."""
-        index = pl.Series(template, dtype=pl.Int64)
+        versions = np.array([t.version for t in self.templates], dtype=np.int64)
         columns = {
-            "template_id": pl.Series([t.template_id for t in self.templates]).gather(index),
-            "template_version": pl.Series(
-                [t.version for t in self.templates], dtype=pl.Int64
-            ).gather(index),
+            "template_id": take_strings([t.template_id for t in self.templates], template),
+            "template_version": pl.Series(versions[template]),
         }
         if with_slug:
-            columns["template_slug"] = pl.Series([t.slug for t in self.templates]).gather(index)
+            columns["template_slug"] = take_strings([t.slug for t in self.templates], template)
         return columns
 
     def _contract_columns(self, rows: IntArray) -> dict[str, object]:
@@ -753,8 +770,8 @@ class _Tables:
         contracts = book.contracts.take(rows)
         n_contracts = legs.contracts[book.leg[rows]]
         return {
-            "leg_id": pl.Series(legs.leg_id).gather(book.leg[rows]),
-            "position_id": self.position_ids.gather(rows),
+            "leg_id": take_strings(legs.leg_id, book.leg[rows]),
+            "position_id": take_strings(self.position_ids, rows),
             "symbol": pl.repeat(self.timeline.symbol, rows.size, eager=True),
             "option_type": _names(contracts.is_call.astype(np.int64), _OPTION_TYPE_BY_CODE),
             "expiry": contracts.expiry,
@@ -792,7 +809,7 @@ class _Tables:
         return pl.DataFrame(
             {
                 **self.template_columns(marked.template[rows]),
-                "trade_id": self.position_ids.gather(rows)
+                "trade_id": take_strings(self.position_ids, rows)
                 + _names(is_open.astype(np.int64), _TRADE_SUFFIX_BY_CODE),
                 "date": self.timeline.days[day],
                 "action": _names(code, _ACTION_BY_CODE),
@@ -887,8 +904,10 @@ class _Tables:
             per_cell += column
         offsets = np.concatenate(([0], np.cumsum(per_cell)))
         positions = held[present]
-        # Gathered ids are string views into the ids' one buffer (no string is copied), and
-        # a list of string views is already Polars' own layout.
-        values = self.position_ids.gather(positions).to_arrow(compat_level=pl.CompatLevel.newest())
-        lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+        # Gathered ids are string views into the ids' buffers (no string is copied), and a
+        # list of string views is already Polars' own layout.
+        values = take_strings(self.position_ids, positions)
+        lists = pa.LargeListArray.from_arrays(
+            pa.array(offsets, pa.int64()), values.to_arrow(compat_level=pl.CompatLevel.newest())
+        )
         return pl.Series(lists).cast(pl.List(pl.String))

@@ -30,11 +30,12 @@ RANKING_ORDER: tuple[tuple[str, bool], ...] = (
 
 def drawdown(values: FloatArray) -> FloatArray:
     """``1 - V_t / max_{s<=t} V_s`` along the last axis."""
-    peak = np.maximum.accumulate(values, axis=-1)
+    result: FloatArray = np.maximum.accumulate(values, axis=-1)  # the peak, then in place
+    no_peak = ~(result > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        result: FloatArray = np.divide(values, peak)
+        np.divide(values, result, out=result)
     np.subtract(1.0, result, out=result)
-    result[~(peak > 0.0)] = 0.0
+    result[no_peak] = 0.0
     return result
 
 

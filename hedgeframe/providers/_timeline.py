@@ -9,6 +9,7 @@ by care, and any request for a later date raises :class:`~hedgeframe.errors.Look
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -84,6 +85,13 @@ class MarketTimeline:
         """Number of trading days."""
         return int(self.days.size)
 
+    @functools.cached_property
+    def history_ends(self) -> npt.NDArray[np.intp]:
+        """For each trading day, how many history bars are dated on or before it."""
+        ends: npt.NDArray[np.intp] = np.searchsorted(self.history_dates, self.days, side="right")
+        ends.flags.writeable = False
+        return ends
+
     def settlement_closes(self, expiries: DateArray) -> tuple[DateArray, FloatArray]:
         """Return each expiry's settlement close: the bar on the expiry date, else the last before.
 
@@ -118,17 +126,19 @@ class MarketTimeline:
 class PointInTimeView:
     """The timeline as known at one trading day's close."""
 
-    __slots__ = ("_end", "_history_end", "as_of_date", "as_of_day", "index", "timeline")
+    __slots__ = ("_end", "_history_end", "as_of_day", "index", "timeline")
 
     def __init__(self, timeline: MarketTimeline, index: int) -> None:
         self.timeline = timeline
         self.index = index
         self.as_of_day = timeline.days[index]
-        self.as_of_date = as_date(self.as_of_day)
         self._end = index + 1
-        self._history_end = int(
-            np.searchsorted(timeline.history_dates, self.as_of_day, side="right")
-        )
+        self._history_end = int(timeline.history_ends[index])
+
+    @property
+    def as_of_date(self) -> date:
+        """The step's day, as a ``datetime.date``."""
+        return as_date(self.as_of_day)
 
     def _guard(self, day: np.datetime64, what: str) -> None:
         if day > self.as_of_day:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -400,21 +401,34 @@ def test_batched_and_summary_only_runs_give_the_same_tables(
         assert summary_only.tables()[name].equals(full.tables()[name]), name
 
 
-def test_a_template_that_never_opens_is_incomplete_not_a_crash(selloff: MarketDataStore) -> None:
-    class NothingListed(hf.SyntheticHistoricalProvider):
-        def select_contracts(
-            self,
-            view: PointInTimeView,
-            is_call: npt.NDArray[np.bool_],
-            strike_targets: npt.NDArray[np.float64],
-            target_expiry_days: npt.NDArray[np.int64],
-        ) -> ContractArrays:
-            chosen = super().select_contracts(view, is_call, strike_targets, target_expiry_days)
-            return ContractArrays(
-                chosen.is_call, chosen.strike, chosen.expiry, np.zeros_like(chosen.selected)
-            )
+class _Reselecting(hf.SyntheticHistoricalProvider):
+    """The synthetic provider with the contracts it selects changed by ``change``."""
 
-    provider = NothingListed(selloff, volatility=hf.ConstantVol(0.2))
+    def __init__(
+        self, store: MarketDataStore, change: Callable[[ContractArrays], ContractArrays]
+    ) -> None:
+        super().__init__(store, volatility=hf.ConstantVol(0.2))
+        self._change = change
+
+    def select_contracts(
+        self,
+        view: PointInTimeView,
+        is_call: npt.NDArray[np.bool_],
+        strike_targets: npt.NDArray[np.float64],
+        target_expiry_days: npt.NDArray[np.int64],
+    ) -> ContractArrays:
+        return self._change(
+            super().select_contracts(view, is_call, strike_targets, target_expiry_days)
+        )
+
+
+def test_a_template_that_never_opens_is_incomplete_not_a_crash(selloff: MarketDataStore) -> None:
+    provider = _Reselecting(
+        selloff,
+        lambda chosen: ContractArrays(
+            chosen.is_call, chosen.strike, chosen.expiry, np.zeros_like(chosen.selected)
+        ),
+    )
     template = hf.protective_put("atm")
     scenario = hf.make_scenario(
         [template], provider, symbol="FIX", start_date=START, end_date=END, portfolio=portfolio()
@@ -424,3 +438,28 @@ def test_a_template_that_never_opens_is_incomplete_not_a_crash(selloff: MarketDa
     assert result.trades.is_empty()
     assert result.positions.is_empty()
     assert result.warnings == ["2024-03-01 atm v1: no eligible contract for leg 'put-100'"]
+
+
+def test_a_roll_counted_from_an_expiry_beyond_the_calendar_is_refused(
+    selloff: MarketDataStore,
+) -> None:
+    """Sessions before an expiry the calendar does not reach cannot be counted."""
+
+    beyond = get_calendar().sessions[-1] + np.timedelta64(30, "D")
+    provider = _Reselecting(
+        selloff,
+        lambda chosen: ContractArrays(
+            chosen.is_call, chosen.strike, np.full_like(chosen.expiry, beyond), chosen.selected
+        ),
+    )
+    rolled = hf.protective_put("atm", roll_policy=roll(5))
+    scenario = hf.make_scenario(
+        [rolled], provider, symbol="FIX", start_date=START, end_date=END, portfolio=portfolio()
+    )
+    with pytest.raises(InvalidScenarioError, match="outside the exchange calendar's range"):
+        hf.run_backtest(scenario, [rolled], provider)
+    held = hf.protective_put("atm")  # held to expiry: no session count needed
+    scenario = hf.make_scenario(
+        [held], provider, symbol="FIX", start_date=START, end_date=END, portfolio=portfolio()
+    )
+    assert hf.run_backtest(scenario, [held], provider).summary["status"].to_list() == ["complete"]
