@@ -433,14 +433,13 @@ def _same_pricing(book: _Book) -> tuple[IntArray, IntArray]:
     Returns each position's group and each group's first position.
     """
     contracts = book.contracts
-    columns = (
-        book.close_kind,
-        book.close_day,
-        book.open_day,
-        contracts.expiry.astype(np.int64),
-        contracts.strike,
-        contracts.is_call,
-    )
+    # The integer parts packed into two keys (each bounded well inside int64), so the sort
+    # compares three keys rather than six.
+    n_days = int(book.close_day.max(initial=0)) + 1
+    days = (book.close_kind * n_days + book.close_day) * n_days + book.open_day
+    expiry = contracts.expiry.astype(np.int64)
+    listed = (expiry - expiry.min(initial=0)) * 2 + contracts.is_call
+    columns = (days, listed, contracts.strike)
     order = np.lexsort(columns)
     changed = np.zeros(order.size, dtype=bool)
     changed[:1] = True
@@ -681,9 +680,10 @@ def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
     Solved in closed form, ``c_d = G_d (c_0 + sum_{k<=d} f_k / G_k)`` with ``G`` the
     running product of the growth factors: prefix sums only, so a day's cash depends on
     earlier days alone. Exact (a plain running sum) when the financing rate is zero.
+    ``flows`` is scratch: the cash is computed in its place.
     """
     running = np.cumprod(growth)
-    cash: FloatArray = np.divide(flows, running)
+    cash: FloatArray = np.divide(flows, running, out=flows)
     np.cumsum(cash, axis=1, out=cash)
     cash += cash0
     cash *= running
@@ -753,7 +753,7 @@ class _Tables:
         ).alias("position_id")
 
     def template_columns(
-        self, template: IntArray, *, with_slug: bool = False
+        self, template: npt.NDArray[np.integer], *, with_slug: bool = False
     ) -> dict[str, pl.Series]:
         """``template_id``, ``template_version`` (and ``template_slug``) for each row."""
         versions = np.array([t.version for t in self.templates], dtype=np.int64)
@@ -868,14 +868,14 @@ class _Tables:
             flat = values.ravel() if values.ndim == 2 else np.tile(values, n_templates)
             return flat if complete else flat[keep]
 
-        template = np.repeat(np.arange(n_templates), n_days)
+        template = np.repeat(np.arange(n_templates, dtype=np.int32), n_days)
         template = template if complete else template[keep]
         threshold = scenario.initial_portfolio.margin_call_ltv
         ltv_h = per_row(ltv_hedged)
         frame = pl.DataFrame(
             {
                 **self.template_columns(template, with_slug=True),
-                "date": per_row(self.timeline.days),
+                "date": per_row(self.timeline.days.astype(np.int32)),  # pl.Date is int32 days
                 "spot_close": per_row(self.timeline.closes),
                 "underlying_value": per_row(underlying_value),
                 "option_market_value": per_row(option_value),
@@ -899,10 +899,11 @@ class _Tables:
         """Each kept (template, day) cell's open positions, in leg order, as a list column."""
         held = self.marked.held if keep.all() else self.marked.held[keep]
         present = held >= 0
-        per_cell = np.zeros(held.shape[0], dtype=np.int64)
+        offsets = np.zeros(held.shape[0] + 1, dtype=np.int64)
+        per_cell = offsets[1:]  # counted, then summed, in place
         for column in present.T:  # a few wide passes: far faster than sum(axis=1)
             per_cell += column
-        offsets = np.concatenate(([0], np.cumsum(per_cell)))
+        np.cumsum(per_cell, out=per_cell)
         positions = held[present]
         # Gathered ids are string views into the ids' buffers (no string is copied), and a
         # list of string views is already Polars' own layout.
