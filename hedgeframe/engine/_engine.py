@@ -35,7 +35,7 @@ from hedgeframe.engine._schemas import (
     SUMMARY_SCHEMA,
     TRADES_SCHEMA,
 )
-from hedgeframe.engine._strings import take_strings
+from hedgeframe.engine._strings import StringViews, take_strings
 from hedgeframe.errors import InvalidScenarioError
 from hedgeframe.models import (
     BacktestScenario,
@@ -69,6 +69,8 @@ _Scalar = TypeVar("_Scalar", bound=np.generic)
 DAYS_PER_YEAR = 365.0
 MARK_CHUNK_PAIRS = 1_000_000
 """Pairs marked per provider call: bounds memory on large sweeps, costs nothing at size."""
+_CELLS_PER_BLOCK = 1 << 16
+"""(template, day) cells whose position ids are gathered at a time (temporaries in cache)."""
 
 # Close kinds of a position, in the order the day's steps apply them.
 _EXPIRED, _ROLLED, _SCENARIO_END = 0, 1, 2
@@ -896,19 +898,26 @@ class _Tables:
         return frame.with_columns(self._active_ids(keep).alias("active_position_ids"))
 
     def _active_ids(self, keep: BoolArray) -> pl.Series:
-        """Each kept (template, day) cell's open positions, in leg order, as a list column."""
+        """Each kept (template, day) cell's open positions, in leg order, as a list column.
+
+        Gathered in blocks of cells straight into the list's one views buffer, so no
+        full-size mask or position array is ever built.
+        """
         held = self.marked.held if keep.all() else self.marked.held[keep]
-        present = held >= 0
         offsets = np.zeros(held.shape[0] + 1, dtype=np.int64)
         per_cell = offsets[1:]  # counted, then summed, in place
-        for column in present.T:  # a few wide passes: far faster than sum(axis=1)
-            per_cell += column
+        for column in held.T:  # a few wide passes: far faster than sum(axis=1)
+            per_cell += column >= 0
         np.cumsum(per_cell, out=per_cell)
-        positions = held[present]
-        # Gathered ids are string views into the ids' buffers (no string is copied), and a
-        # list of string views is already Polars' own layout.
-        values = take_strings(self.position_ids, positions)
+        ids = StringViews(self.position_ids)
+        views = ids.empty(int(offsets[-1]))
+        for c0 in range(0, held.shape[0], _CELLS_PER_BLOCK):
+            block = held[c0 : c0 + _CELLS_PER_BLOCK]
+            ids.take(block[block >= 0], out=views[offsets[c0] : offsets[c0 + len(block)]])
+        # The ids are string views into the position ids' buffers (no string is copied),
+        # and a list of string views is already Polars' own layout.
         lists = pa.LargeListArray.from_arrays(
-            pa.array(offsets, pa.int64()), values.to_arrow(compat_level=pl.CompatLevel.newest())
+            pa.array(offsets, pa.int64()),
+            ids.series(views).to_arrow(compat_level=pl.CompatLevel.newest()),
         )
         return pl.Series(lists).cast(pl.List(pl.String))

@@ -18,9 +18,61 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-__all__ = ["take_strings"]
+__all__ = ["StringViews", "take_strings"]
 
-_VIEW_WORDS = 2  # a string view is 16 bytes: two uint64 words
+ViewArray = npt.NDArray[np.uint64]  # (rows, 2): one 16-byte view per row
+
+
+class StringViews:
+    """The views of a ``String`` column without nulls, to gather rows from with numpy."""
+
+    def __init__(self, strings: pl.Series | Sequence[str], name: str = "") -> None:
+        source = pl.Series(name, strings, dtype=pl.String).rechunk()
+        if source.null_count():
+            msg = "take_strings needs strings without nulls"
+            raise ValueError(msg)
+        self.name = name
+        arrow = source.to_arrow(compat_level=pl.CompatLevel.newest())
+        buffers = arrow.buffers()
+        self._data = buffers[2:]  # the long strings' bytes, shared by every gather
+        table = (
+            np.frombuffer(buffers[1], dtype=np.uint64)
+            if len(arrow)
+            else np.empty(0, dtype=np.uint64)
+        )
+        self._table: ViewArray = table.reshape(-1, 2)[arrow.offset : arrow.offset + len(arrow)]
+
+    @staticmethod
+    def empty(rows: int) -> ViewArray:
+        """Return an uninitialized buffer for ``rows`` views (filled by :meth:`take`)."""
+        return np.empty((rows, 2), dtype=np.uint64)
+
+    def take(self, index: npt.NDArray[np.integer], out: ViewArray | None = None) -> ViewArray:
+        """Return the views of rows ``index``, written into ``out`` if given.
+
+        Raises
+        ------
+        IndexError
+            If an index is outside ``0 .. len(strings) - 1``.
+        """
+        rows = len(self._table)
+        if index.size and (index.min() < 0 or index.max() >= rows):
+            bad = index[(index < 0) | (index >= rows)][0]
+            msg = f"index {int(bad)} is out of bounds for {rows} strings"
+            raise IndexError(msg)
+        out = self.empty(index.size) if out is None else out
+        # Bounds are checked above; "clip" writes straight into `out` ("raise" would buffer).
+        np.take(self._table, index, axis=0, out=out, mode="clip")
+        return out
+
+    def series(self, views: ViewArray) -> pl.Series:
+        """Return ``views`` (taken from these strings) as a series sharing their bytes."""
+        if views.size == 0:
+            return pl.Series(self.name, [], dtype=pl.String)
+        array = pa.Array.from_buffers(
+            pa.string_view(), len(views), [None, pa.py_buffer(views), *self._data]
+        )
+        return pl.Series(self.name, array)
 
 
 def take_strings(
@@ -28,24 +80,7 @@ def take_strings(
 ) -> pl.Series:
     """``strings[index]`` as a ``String`` series (no nulls in ``strings``).
 
-    The result shares ``strings``' data buffers; ``index`` must hold positions in
-    ``0 .. len(strings) - 1`` (out of range raises ``IndexError``).
+    The result shares ``strings``' data buffers; out-of-range indices raise ``IndexError``.
     """
-    source = pl.Series(name, strings, dtype=pl.String).rechunk()
-    if source.null_count():
-        msg = "take_strings needs strings without nulls"
-        raise ValueError(msg)
-    arrow = source.to_arrow(compat_level=pl.CompatLevel.newest())
-    if index.size == 0:
-        return source.clear()
-    if len(arrow) == 0:
-        msg = f"index {int(index.reshape(-1)[0])} is out of bounds for 0 strings"
-        raise IndexError(msg)
-    _, views, *data = arrow.buffers()
-    table = np.frombuffer(views, dtype=np.uint64).reshape(-1, _VIEW_WORDS)
-    table = table[arrow.offset : arrow.offset + len(arrow)]
-    taken = np.take(table, index, axis=0)
-    gathered = pa.Array.from_buffers(
-        pa.string_view(), index.size, [None, pa.py_buffer(taken), *data]
-    )
-    return pl.Series(name, gathered)
+    views = StringViews(strings, name)
+    return views.series(views.take(index))

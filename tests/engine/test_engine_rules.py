@@ -463,3 +463,28 @@ def test_a_roll_counted_from_an_expiry_beyond_the_calendar_is_refused(
         [held], provider, symbol="FIX", start_date=START, end_date=END, portfolio=portfolio()
     )
     assert hf.run_backtest(scenario, [held], provider).summary["status"].to_list() == ["complete"]
+
+
+def test_active_position_ids_are_the_positions_held_at_each_close(
+    selloff: MarketDataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gathered in blocks of cells (here 5, so blocks split templates and days), each
+    day's ids are the positions open at its close, in leg order."""
+    templates = [
+        hf.put_ladder("ladder", [1.0, 0.9], [0.5, 0.5], target_expiry_days=14, roll_policy=roll(3)),
+        hf.protective_put("atm", target_expiry_days=21),
+    ]
+    monkeypatch.setattr("hedgeframe.engine._engine._CELLS_PER_BLOCK", 5)
+    result = run(selloff, templates, start=START, end=END)
+    monkeypatch.undo()
+    daily = result.daily_path
+    assert daily.equals(run(selloff, templates, start=START, end=END).daily_path)
+    positions = result.positions.with_columns(pl.col("closed_at").fill_null(date.max))
+    for row in daily.iter_rows(named=True):
+        held = positions.filter(
+            pl.col("template_id") == row["template_id"],
+            pl.col("opened_at") <= row["date"],
+            pl.col("closed_at") > row["date"],
+        ).sort("leg_id", "opened_at")
+        assert row["active_position_ids"] == held["position_id"].to_list(), row["date"]
+    assert daily["active_position_ids"].list.len().max() == 2

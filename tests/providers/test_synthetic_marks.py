@@ -1,22 +1,29 @@
 """The synthetic provider prices large batches in cache-sized blocks; results must not move.
 
-Black-Scholes is elementwise, so pricing a batch in blocks has to give exactly the numbers
-of one call over the whole batch, including expiries settled at intrinsic value.
+Black-Scholes is elementwise, so pricing a batch in blocks, on one thread or several, has
+to give exactly the numbers of one call over the whole batch, including expiries settled
+at intrinsic value.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import numpy as np
+import pytest
 
 import hedgeframe as hf
 from hedgeframe.pricing import black_scholes_price_is_call
 from hedgeframe.providers import ContractArrays
-from hedgeframe.providers._synthetic import _PRICING_BLOCK
+from hedgeframe.providers._synthetic import _PRICING_BLOCK, _for_each_block
 
 
-def test_blocked_marks_equal_one_black_scholes_call_over_the_batch() -> None:
+@pytest.mark.parametrize("cores", [1, 4])
+def test_blocked_marks_equal_one_black_scholes_call_over_the_batch(
+    cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)  # one thread, or a pool of four
     provider = hf.SyntheticHistoricalProvider(
         hf.sample_store(), volatility=hf.TrailingRealizedVol(21), rate=0.02, spread_pct=0.01
     )
@@ -44,3 +51,18 @@ def test_blocked_marks_equal_one_black_scholes_call_over_the_batch() -> None:
     np.testing.assert_array_equal(marks.sell[live], expected[live] * 0.995)
     settled = timeline.intrinsic_at_expiry(contracts.take(np.flatnonzero(~live)))
     np.testing.assert_array_equal(marks.mid[~live], settled)
+
+
+def test_a_failing_block_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    done: list[int] = []
+
+    def work(start: int) -> None:
+        if start == 2:
+            msg = "block 2 failed"
+            raise ValueError(msg)
+        done.append(start)
+
+    with pytest.raises(ValueError, match="block 2 failed"):
+        _for_each_block(work, range(4))
+    assert 0 in done
