@@ -28,6 +28,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from hedgeframe._blocks import for_each_block
 from hedgeframe.engine._metrics import summary_metrics
 from hedgeframe.engine._schemas import (
     DAILY_PATH_SCHEMA,
@@ -911,9 +912,12 @@ class _Tables:
         np.cumsum(per_cell, out=per_cell)
         ids = StringViews(self.position_ids)
         views = ids.empty(int(offsets[-1]))
-        for c0 in range(0, held.shape[0], _CELLS_PER_BLOCK):
+
+        def gather(c0: int) -> None:
             block = held[c0 : c0 + _CELLS_PER_BLOCK]
             ids.take(block[block >= 0], out=views[offsets[c0] : offsets[c0 + len(block)]])
+
+        for_each_block(gather, range(0, held.shape[0], _CELLS_PER_BLOCK))
         # The ids are string views into the position ids' buffers (no string is copied),
         # and a list of string views is already Polars' own layout.
         lists = pa.LargeListArray.from_arrays(

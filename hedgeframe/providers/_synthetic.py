@@ -8,14 +8,12 @@ with the day's volatility from a :class:`~hedgeframe.pricing.VolatilityRegime`, 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import numpy as np
 
+from hedgeframe._blocks import for_each_block
 from hedgeframe.data import MarketDataStore
 from hedgeframe.errors import InvalidScenarioError, MissingMarketDataError
 from hedgeframe.models import (
@@ -52,24 +50,6 @@ DAYS_PER_YEAR = 365.0
 _PRICING_BLOCK = 1 << 16
 """Pairs priced per Black-Scholes call: its dozen temporaries then stay in cache, which
 prices a million pairs about 1.4x faster than one call over all of them."""
-
-
-def _for_each_block(work: Callable[[int], None], starts: range) -> None:
-    """Call ``work(start)`` for every block, on up to one thread per core.
-
-    numpy and scipy release the GIL inside their loops, so blocks of array work run in
-    parallel: two cores price a million pairs in about 55 % of one core's time. Blocks
-    write disjoint slices, so the result does not depend on the order they finish in. The
-    pool lives for one call (nothing is left behind across a ``fork``).
-    """
-    workers = min(os.cpu_count() or 1, len(starts))
-    if workers <= 1:
-        for start in starts:
-            work(start)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        for _ in pool.map(work, starts):  # re-raises a block's exception here
-            pass
 
 
 class SyntheticHistoricalProvider(StoreBackedProvider):
@@ -186,7 +166,7 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             np.multiply(mid[block], 1.0 + half, out=buy[block])
             np.multiply(mid[block], 1.0 - half, out=sell[block])
 
-        _for_each_block(price, range(0, day_index.size, _PRICING_BLOCK))
+        for_each_block(price, range(0, day_index.size, _PRICING_BLOCK))
         expired = np.flatnonzero(settles)
         if expired.size:  # settles at intrinsic value, with no spread
             mid[expired] = buy[expired] = sell[expired] = timeline.intrinsic_at_expiry(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgeframe.engine._strings import take_strings
+from hedgeframe.engine._strings import _ROWS_PER_BLOCK, take_strings
 
 
 @given(
@@ -58,3 +60,11 @@ def test_an_index_out_of_range_raises(strings: list[str], index: list[int]) -> N
 def test_nulls_are_refused() -> None:
     with pytest.raises(ValueError, match="without nulls"):
         take_strings(pl.Series(["a", None]), np.array([0]))
+
+
+def test_a_take_larger_than_a_block_is_gathered_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # blocks on a pool of two threads
+    strings = [f"position-{i}" if i % 3 else f"p{i}" for i in range(5_000)]
+    index = np.random.default_rng(3).integers(0, len(strings), 2 * _ROWS_PER_BLOCK + 11)
+    taken = take_strings(strings, index)
+    assert taken.to_list() == pl.Series(strings).gather(index).to_list()

@@ -16,7 +16,7 @@ import pytest
 import hedgeframe as hf
 from hedgeframe.pricing import black_scholes_price_is_call
 from hedgeframe.providers import ContractArrays
-from hedgeframe.providers._synthetic import _PRICING_BLOCK, _for_each_block
+from hedgeframe.providers._synthetic import _PRICING_BLOCK
 
 
 @pytest.mark.parametrize("cores", [1, 4])
@@ -51,18 +51,3 @@ def test_blocked_marks_equal_one_black_scholes_call_over_the_batch(
     np.testing.assert_array_equal(marks.sell[live], expected[live] * 0.995)
     settled = timeline.intrinsic_at_expiry(contracts.take(np.flatnonzero(~live)))
     np.testing.assert_array_equal(marks.mid[~live], settled)
-
-
-def test_a_failing_block_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    done: list[int] = []
-
-    def work(start: int) -> None:
-        if start == 2:
-            msg = "block 2 failed"
-            raise ValueError(msg)
-        done.append(start)
-
-    with pytest.raises(ValueError, match="block 2 failed"):
-        _for_each_block(work, range(4))
-    assert 0 in done
