@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from hedgeframe._blocks import usable_cores
 from hedgeframe.engine import engine_version
 
 __all__ = [
@@ -185,16 +186,12 @@ def machine_info() -> dict[str, Any]:
     """CPU, cores, RAM, load, Python and library versions, package version and git SHA."""
     pages = os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
     page_size = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 0
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 0
     sha = _git("rev-parse", "HEAD")
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "usable_cores": usable,
+        "usable_cores": usable_cores(),  # also the engine's thread count
         "ram_gb": round(pages * page_size / 1024**3, 1),
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "platform": platform.platform(),

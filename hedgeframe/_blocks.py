@@ -12,7 +12,18 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["for_each_block"]
+__all__ = ["for_each_block", "usable_cores"]
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity where the OS has one.
+
+    A process pinned to one core (``taskset -c 0``, or a worker of a parallel sweep)
+    therefore runs its blocks on a single thread.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 def for_each_block(work: Callable[[int], None], starts: range) -> None:
@@ -21,7 +32,7 @@ def for_each_block(work: Callable[[int], None], starts: range) -> None:
     The pool lives for one call, so nothing is left behind across a ``fork``. A block's
     exception is raised here.
     """
-    workers = min(os.cpu_count() or 1, len(starts))
+    workers = min(usable_cores(), len(starts))
     if workers <= 1:
         for start in starts:
             work(start)

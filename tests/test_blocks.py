@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from hedgeframe._blocks import for_each_block
+from hedgeframe._blocks import for_each_block, usable_cores
 
 
 @pytest.mark.parametrize("cores", [1, 2, 8])
 def test_every_block_runs_once(cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: cores)
     seen: list[int] = []
     threads: set[int] = set()
 
@@ -29,7 +29,7 @@ def test_every_block_runs_once(cores: int, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_a_failing_block_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: 2)
 
     def work(start: int) -> None:
         if start == 2:
@@ -38,3 +38,10 @@ def test_a_failing_block_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -
 
     with pytest.raises(ValueError, match="block 2 failed"):
         for_each_block(work, range(4))
+
+
+def test_usable_cores_follow_the_process_affinity() -> None:
+    cores = usable_cores()
+    assert 1 <= cores <= (os.cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        assert cores == len(os.sched_getaffinity(0))

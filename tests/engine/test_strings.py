@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import polars as pl
 import pytest
@@ -63,7 +61,8 @@ def test_nulls_are_refused() -> None:
 
 
 def test_a_take_larger_than_a_block_is_gathered_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # blocks on a pool of two threads
+    # Blocks on a pool of two threads.
+    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: 2)
     strings = [f"position-{i}" if i % 3 else f"p{i}" for i in range(5_000)]
     index = np.random.default_rng(3).integers(0, len(strings), 2 * _ROWS_PER_BLOCK + 11)
     taken = take_strings(strings, index)

@@ -7,7 +7,6 @@ at intrinsic value.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import numpy as np
@@ -23,7 +22,8 @@ from hedgeframe.providers._synthetic import _PRICING_BLOCK
 def test_blocked_marks_equal_one_black_scholes_call_over_the_batch(
     cores: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: cores)  # one thread, or a pool of four
+    # One thread, or a pool of four.
+    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: cores)
     provider = hf.SyntheticHistoricalProvider(
         hf.sample_store(), volatility=hf.TrailingRealizedVol(21), rate=0.02, spread_pct=0.01
     )
