@@ -861,41 +861,51 @@ class _Tables:
         ltv_unhedged: FloatArray,
         ltv_hedged: FloatArray,
     ) -> pl.DataFrame:
-        """One row per (template, day) up to each template's last valid day."""
+        """One row per (template, day) up to each template's last valid day.
+
+        Columns that are the same for every template (the date, the underlying, the loan,
+        the unhedged LTV) are one chunk per template, every chunk a view of one
+        ``(days,)`` buffer: nothing is copied per template.
+        """
         n_templates, n_days = net_value.shape
         keep = (np.arange(n_days)[None, :] < self.valid_days[:, None]).ravel()
         complete = bool(keep.all())
+        schema = DAILY_PATH_SCHEMA
 
-        def per_row(values: npt.NDArray[_Scalar]) -> npt.NDArray[_Scalar]:
-            """``(templates, days)`` values, or ``(days,)`` ones repeated, one per kept row."""
-            flat = values.ravel() if values.ndim == 2 else np.tile(values, n_templates)
+        def per_template(values: npt.NDArray[_Scalar]) -> npt.NDArray[_Scalar]:
+            """``(templates, days)`` values, one per kept row."""
+            flat = values.ravel()
             return flat if complete else flat[keep]
+
+        def per_day(name: str, values: npt.NDArray[np.generic]) -> pl.Series:
+            """``(days,)`` values shared by every template, one per kept row."""
+            shared = pl.Series(name, values).cast(schema[name])
+            chunks = [shared.slice(0, days) for days in self.valid_days.tolist()]
+            return pl.concat(chunks, rechunk=False) if chunks else shared.clear()
 
         template = np.repeat(np.arange(n_templates, dtype=np.int32), n_days)
         template = template if complete else template[keep]
-        threshold = scenario.initial_portfolio.margin_call_ltv
-        ltv_h = per_row(ltv_hedged)
-        frame = pl.DataFrame(
-            {
-                **self.template_columns(template, with_slug=True),
-                "date": per_row(self.timeline.days.astype(np.int32)),  # pl.Date is int32 days
-                "spot_close": per_row(self.timeline.closes),
-                "underlying_value": per_row(underlying_value),
-                "option_market_value": per_row(option_value),
-                "premium_cashflow": per_row(premium),
-                "realized_option_cashflow": per_row(realized),
-                "cash": per_row(cash),
-                "net_portfolio_value": per_row(net_value),
-                "loan_amount": np.full(ltv_h.size, scenario.initial_portfolio.loan_amount),
-                "ltv_unhedged": per_row(ltv_unhedged),
-                "ltv_hedged": ltv_h,
-                "margin_call_unhedged": per_row(ltv_unhedged >= threshold),
-                "margin_call_hedged": ltv_h >= threshold,
-            },
-            schema_overrides={
-                k: v for k, v in DAILY_PATH_SCHEMA.items() if k != "active_position_ids"
-            },
-        )
+        portfolio = scenario.initial_portfolio
+        ltv_h = per_template(ltv_hedged)
+        columns = {
+            **self.template_columns(template, with_slug=True),
+            "date": per_day("date", self.timeline.days.astype(np.int32)),  # pl.Date: int32
+            "spot_close": per_day("spot_close", self.timeline.closes),
+            "underlying_value": per_day("underlying_value", underlying_value),
+            "option_market_value": per_template(option_value),
+            "premium_cashflow": per_template(premium),
+            "realized_option_cashflow": per_template(realized),
+            "cash": per_template(cash),
+            "net_portfolio_value": per_template(net_value),
+            "loan_amount": per_day("loan_amount", np.full(n_days, portfolio.loan_amount)),
+            "ltv_unhedged": per_day("ltv_unhedged", ltv_unhedged),
+            "ltv_hedged": ltv_h,
+            "margin_call_unhedged": per_day(
+                "margin_call_unhedged", ltv_unhedged >= portfolio.margin_call_ltv
+            ),
+            "margin_call_hedged": ltv_h >= portfolio.margin_call_ltv,
+        }
+        frame = pl.DataFrame(columns, schema_overrides={k: schema[k] for k in columns})
         return frame.with_columns(self._active_ids(keep).alias("active_position_ids"))
 
     def _active_ids(self, keep: BoolArray) -> pl.Series:
