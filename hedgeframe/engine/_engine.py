@@ -741,7 +741,7 @@ class _Tables:
         self.closed = marked.book.close_day < valid_days[marked.template]
 
     @functools.cached_property
-    def position_ids(self) -> pl.Series:
+    def position_ids(self) -> StringViews:
         """``<slug>-v<version>-<leg_id>-<n>``: the n-th position of a template's leg."""
         book, legs, templates = self.marked.book, self.legs, self.templates
         # Sequence number of each position within its leg (the book is sorted by leg).
@@ -750,10 +750,10 @@ class _Tables:
             f"{templates[t].slug}-v{templates[t].version}-{leg_id}-"
             for t, leg_id in zip(legs.template.tolist(), legs.leg_id, strict=True)
         ]
-        return (
+        return StringViews(
             take_strings(leg_prefix, book.leg)
             + pl.Series(np.arange(book.leg.size) - first_of_leg).cast(pl.String)
-        ).alias("position_id")
+        )
 
     def template_columns(
         self, template: npt.NDArray[np.integer], *, with_slug: bool = False
@@ -768,18 +768,18 @@ class _Tables:
             columns["template_slug"] = take_strings([t.slug for t in self.templates], template)
         return columns
 
-    def _contract_columns(self, rows: IntArray) -> dict[str, object]:
+    def _contract_columns(self, rows: IntArray) -> dict[str, pl.Series]:
         book, legs = self.marked.book, self.legs
         contracts = book.contracts.take(rows)
         n_contracts = legs.contracts[book.leg[rows]]
         return {
             "leg_id": take_strings(legs.leg_id, book.leg[rows]),
-            "position_id": take_strings(self.position_ids, rows),
+            "position_id": self.position_ids.series(self.position_ids.take(rows)),
             "symbol": pl.repeat(self.timeline.symbol, rows.size, eager=True),
             "option_type": _names(contracts.is_call.astype(np.int64), _OPTION_TYPE_BY_CODE),
-            "expiry": contracts.expiry,
-            "strike": contracts.strike,
-            "quantity": self.marked.quantity[rows],
+            "expiry": pl.Series(contracts.expiry),
+            "strike": pl.Series(contracts.strike),
+            "quantity": pl.Series(self.marked.quantity[rows]),
             "contracts": pl.Series(n_contracts, dtype=pl.Float64).fill_nan(None),
         }
 
@@ -812,7 +812,7 @@ class _Tables:
         return pl.DataFrame(
             {
                 **self.template_columns(marked.template[rows]),
-                "trade_id": take_strings(self.position_ids, rows)
+                "trade_id": contract_columns["position_id"]
                 + _names(is_open.astype(np.int64), _TRADE_SUFFIX_BY_CODE),
                 "date": self.timeline.days[day],
                 "action": _names(code, _ACTION_BY_CODE),
@@ -920,7 +920,7 @@ class _Tables:
         for column in held.T:  # a few wide passes: far faster than sum(axis=1)
             per_cell += column >= 0
         np.cumsum(per_cell, out=per_cell)
-        ids = StringViews(self.position_ids)
+        ids = self.position_ids
         views = ids.empty(int(offsets[-1]))
 
         def gather(c0: int) -> None:
