@@ -171,14 +171,27 @@ class Suite:
             sessions=self.market.sessions,
         )
 
-    def reference_times(
-        self, first: ReferenceRun, prepared: PreparedRun, templates: list[StrategyTemplate]
-    ) -> list[float]:
-        """The checked run's time and the further timed runs of the reference."""
-        more = [
-            self.reference(prepared, templates).seconds for _ in range(self.reference_repeat - 1)
-        ]
-        return [first.seconds, *more]
+    def timed_with_reference(
+        self,
+        runs: dict[str, Callable[[], object]],
+        first: ReferenceRun,
+        prepared: PreparedRun,
+        templates: list[StrategyTemplate],
+    ) -> tuple[dict[str, list[float]], list[float]]:
+        """Time the engine's ``runs`` and the reference in the same rounds.
+
+        Each of ``repeat`` rounds times every engine run once and, in the first rounds, the
+        reference once (the checked run counts as its first time), so both sides of a
+        ratio see the same spells of a shared machine rather than one each.
+        """
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        reference_times = [first.seconds]
+        for _ in range(self.config.repeat):
+            for name, run in runs.items():
+                times[name] += timed(run, 1)
+            if len(reference_times) < self.reference_repeat:
+                reference_times.append(self.reference(prepared, templates).seconds)
+        return times, reference_times
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,9 +287,11 @@ def b1_single(suite: Suite) -> CaseOutput:
     )
     size = book_size(result.positions, prepared.days)
     del result
-    suite.log("B1: timing ...")
-    times = timed(prepared.run, cfg.repeat)
-    reference_times = suite.reference_times(reference, prepared, templates)
+    suite.log("B1: timing (engine and reference in turn) ...")
+    timings, reference_times = suite.timed_with_reference(
+        {"engine": prepared.run}, reference, prepared, templates
+    )
+    times = timings["engine"]
     roofline = time_roofline(suite.roofline_inputs, size.marks, cfg.repeat)
     memory = suite.memory({"case": "B1", "years": cfg.years})
     row = _row(
@@ -352,14 +367,14 @@ def b2_sweep(suite: Suite) -> CaseOutput:
     )
     del full, no_daily, summary_only
 
-    suite.log("B2: timing ...")
-    times = {
-        mode: timed(functools.partial(prepared.run, **flags), cfg.repeat)
-        for mode, flags in RUN_MODES.items()
+    suite.log("B2: timing (the three modes, the slice and the reference in turn) ...")
+    runs: dict[str, Callable[[], object]] = {
+        mode: functools.partial(prepared.run, **flags) for mode, flags in RUN_MODES.items()
     }
     slice_run = prepared.subset(k)
-    times_slice = timed(slice_run.run, cfg.repeat)
-    reference_times = suite.reference_times(reference, prepared, sliced)
+    runs["slice"] = slice_run.run
+    times, reference_times = suite.timed_with_reference(runs, reference, prepared, sliced)
+    times_slice = times.pop("slice")
     reference_per_position_day = min(reference_times) / max(slice_size.position_days, 1)
     extrapolated = reference_per_position_day * size.position_days
     roofline = time_roofline(suite.roofline_inputs, size.marks, cfg.repeat)
