@@ -4,9 +4,9 @@ A Polars ``String`` column is an Arrow string-view array: one 16-byte view per r
 length and either the string itself, up to 12 bytes, or a pointer into shared data
 buffers). Taking rows is therefore copying views, which numpy does in blocks (on every
 core) into a buffer Polars then adopts without a copy. On B2's daily path (22.8 million
-gathered strings) that is several times faster than ``Series.gather`` inside a run:
-numpy allocates large arrays on transparent huge pages, where Polars' allocator faults
-every 4 KiB page of a fresh buffer (``benchmarks/README.md``, profiles).
+gathered strings) that measured several times faster than ``Series.gather`` inside a run
+on the project machine, most of the difference being the first writes to the large new
+buffer (``benchmarks/README.md``, Spread).
 """
 
 from __future__ import annotations
