@@ -198,6 +198,15 @@ def test_an_unselected_leg_makes_its_template_incomplete_end_to_end(tmp_path: Pa
     assert "2024-03-15 short v1: no eligible contract for leg 'put-100'" in result.warnings
     last_day = result.daily_path.group_by("template_slug").agg(pl.col("date").max())
     assert dict(last_day.iter_rows()) == {"listed": date(2024, 3, 15), "short": date(2024, 3, 14)}
+    # Per-day columns are shared by templates cut at different days: each row still
+    # carries its own day's values.
+    closes = dict(store.underlying_bars("FIX").select("date", "close").iter_rows())
+    for day, close in result.daily_path.select("date", "spot_close").iter_rows():
+        assert close == closes[day], day
+    per_day = result.daily_path.group_by("date").agg(
+        pl.col("spot_close", "underlying_value", "ltv_unhedged", "loan_amount").n_unique()
+    )
+    assert per_day.select(pl.exclude("date").max()).row(0) == (1, 1, 1, 1)
     notes = result.validation_notes
     too_long = templates[1]
     assert notes[f"{too_long.template_id}@v1"] == [
