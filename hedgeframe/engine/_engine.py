@@ -864,8 +864,8 @@ class _Tables:
         """One row per (template, day) up to each template's last valid day.
 
         Columns that are the same for every template (the date, the underlying, the loan,
-        the unhedged LTV), and the version, are one chunk per template, every chunk a view
-        of one shared ``(days,)`` buffer: nothing is copied per template.
+        the unhedged LTV) are one chunk per template, every chunk a view of one
+        ``(days,)`` buffer: nothing is copied per template.
         """
         n_templates, n_days = net_value.shape
         keep = (np.arange(n_days)[None, :] < self.valid_days[:, None]).ravel()
@@ -877,34 +877,18 @@ class _Tables:
             flat = values.ravel()
             return flat if complete else flat[keep]
 
-        def shared_chunks(
-            name: str, shared: Sequence[npt.NDArray[np.generic]], pick: Sequence[int]
-        ) -> pl.Series:
-            """Template ``t``'s rows as a slice of ``shared[pick[t]]``, a ``(days,)`` array."""
-            series = [pl.Series(name, values).cast(schema[name]) for values in shared]
-            days = self.valid_days.tolist()
-            chunks = [series[k].slice(0, n) for k, n in zip(pick, days, strict=True)]
-            return pl.concat(chunks, rechunk=False)  # a scenario has at least one template
-
         def per_day(name: str, values: npt.NDArray[np.generic]) -> pl.Series:
             """``(days,)`` values shared by every template, one per kept row."""
-            return shared_chunks(name, [values], [0] * n_templates)
-
-        versions = sorted({t.version for t in self.templates})
-        template_version = shared_chunks(
-            "template_version",
-            [np.full(n_days, version, dtype=np.int64) for version in versions],
-            [versions.index(t.version) for t in self.templates],
-        )
+            shared = pl.Series(name, values).cast(schema[name])
+            chunks = [shared.slice(0, days) for days in self.valid_days.tolist()]
+            return pl.concat(chunks, rechunk=False)  # a scenario has at least one template
 
         template = np.repeat(np.arange(n_templates, dtype=np.int32), n_days)
         template = template if complete else template[keep]
         portfolio = scenario.initial_portfolio
         ltv_h = per_template(ltv_hedged)
         columns = {
-            "template_id": take_strings([t.template_id for t in self.templates], template),
-            "template_version": template_version,
-            "template_slug": take_strings([t.slug for t in self.templates], template),
+            **self.template_columns(template, with_slug=True),
             "date": per_day("date", self.timeline.days.astype(np.int32)),  # pl.Date: int32
             "spot_close": per_day("spot_close", self.timeline.closes),
             "underlying_value": per_day("underlying_value", underlying_value),
