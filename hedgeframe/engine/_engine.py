@@ -28,6 +28,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from hedgeframe import _memory as memory
 from hedgeframe._blocks import for_each_block
 from hedgeframe.engine._metrics import summary_metrics
 from hedgeframe.engine._schemas import (
@@ -236,10 +237,15 @@ def simulate(
             warnings.append(message)
             notes[_key(tpl)].append(message)
 
+    def cells() -> FloatArray:
+        """Return an uninitialized ``(templates, days)`` array."""
+        array: FloatArray = memory.empty((len(templates), n_days))
+        return array
+
     def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
-        total = np.bincount(cells, weights=values, minlength=len(templates) * n_days)
-        # Float64 already, unless there are no positions (then bincount gives int64).
-        return total.astype(np.float64, copy=False).reshape(len(templates), n_days)
+        total: FloatArray = memory.zeros((len(templates), n_days))
+        np.add.at(total.reshape(-1), cells, values)  # in input order, as a running sum
+        return total
 
     premium = per_cell(
         marked.template * n_days + book.open_day, marked.quantity * marked.entry_price
@@ -253,13 +259,13 @@ def simulate(
 
     days_elapsed = np.diff(timeline.days).astype(np.float64)
     growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
-    cash = _accrue(portfolio.cash_balance, growth, premium + realized)
+    cash = _accrue(portfolio.cash_balance, growth, np.add(premium, realized, out=cells()))
     underlying_value = portfolio.underlying_units * timeline.closes
-    net_value = option_value + cash
+    net_value = np.add(option_value, cash, out=cells())
     net_value += underlying_value[None, :]
     with np.errstate(divide="ignore"):
         ltv_unhedged = portfolio.loan_amount / (underlying_value + portfolio.cash_balance)
-    ltv_hedged = np.full(net_value.shape, np.inf)
+    ltv_hedged: FloatArray = memory.full(net_value.shape, np.inf)
     np.divide(portfolio.loan_amount, net_value, out=ltv_hedged, where=net_value > 0.0)
 
     # A roll day is a day after the first on which a template opens any position.
@@ -376,11 +382,11 @@ def _price(
     # so the cells a leg holds within a chunk are one run of days: a slice, not a scatter.
     held_mid = np.where(marks.stale >= 0, marks.mid, 0.0)
     held_days = book.close_day - book.open_day
-    option_value = np.zeros(n_templates * n_days)
+    option_value: FloatArray = memory.zeros(n_templates * n_days)
     # held[cell, r]: the position the template's r-th leg holds at that close, or -1.
     leg_rank = np.arange(legs.template.size) - np.searchsorted(legs.template, legs.template)
     width = int(leg_rank.max()) + 1 if leg_rank.size else 1
-    held = np.full((n_templates * n_days if keep_cells else 0, width), -1, dtype=np.int32)
+    held = memory.full((n_templates * n_days if keep_cells else 0, width), -1, np.int32)
     marked_ok = marks.stale >= 0
     all_marked = bool(marked_ok.all())
     for p0, p1 in _position_chunks(held_days):
@@ -475,8 +481,8 @@ def _mark_unique(
     """Mark each position from its open day over ``counts`` days, one provider call a chunk."""
     start = np.cumsum(counts) - counts
     total = int(counts.sum())
-    mid, buy, sell = np.empty(total), np.empty(total), np.empty(total)
-    stale = np.empty(total, dtype=np.int64)
+    mid, buy, sell = memory.empty(total), memory.empty(total), memory.empty(total)
+    stale = memory.empty(total, np.int64)
     for p0, p1 in _position_chunks(counts):
         count = counts[p0:p1]
         lo, hi = int(start[p0]), int(start[p0] + count.sum())
@@ -762,7 +768,9 @@ class _Tables:
         versions = np.array([t.version for t in self.templates], dtype=np.int64)
         columns = {
             "template_id": take_strings([t.template_id for t in self.templates], template),
-            "template_version": pl.Series(versions[template]),
+            "template_version": pl.Series(
+                np.take(versions, template, out=memory.empty(template.size, np.int64))
+            ),
         }
         if with_slug:
             columns["template_slug"] = take_strings([t.slug for t in self.templates], template)
@@ -883,8 +891,9 @@ class _Tables:
             chunks = [shared.slice(0, days) for days in self.valid_days.tolist()]
             return pl.concat(chunks, rechunk=False)  # a scenario has at least one template
 
-        template = np.repeat(np.arange(n_templates, dtype=np.int32), n_days)
-        template = template if complete else template[keep]
+        template = memory.empty((n_templates, n_days), np.int32)
+        template[:] = np.arange(n_templates, dtype=np.int32)[:, None]
+        template = per_template(template)
         portfolio = scenario.initial_portfolio
         ltv_h = per_template(ltv_hedged)
         columns = {
@@ -915,7 +924,7 @@ class _Tables:
         full-size mask or position array is ever built.
         """
         held = self.marked.held if keep.all() else self.marked.held[keep]
-        offsets = np.zeros(held.shape[0] + 1, dtype=np.int64)
+        offsets = memory.zeros(held.shape[0] + 1, np.int64)
         per_cell = offsets[1:]  # counted, then summed, in place
         for column in held.T:  # a few wide passes: far faster than sum(axis=1)
             per_cell += column >= 0

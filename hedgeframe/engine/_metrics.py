@@ -11,6 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from hedgeframe import _memory as memory
+
 __all__ = ["RANKING_ORDER", "drawdown", "rank_summary", "summary_metrics"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,7 +32,8 @@ RANKING_ORDER: tuple[tuple[str, bool], ...] = (
 
 def drawdown(values: FloatArray) -> FloatArray:
     """``1 - V_t / max_{s<=t} V_s`` along the last axis."""
-    result: FloatArray = np.maximum.accumulate(values, axis=-1)  # the peak, then in place
+    # The peak, then the drawdown in its place.
+    result: FloatArray = np.maximum.accumulate(values, axis=-1, out=memory.empty(values.shape))
     no_peak = ~(result > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(values, result, out=result)

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from hedgeframe import _memory as memory
 from hedgeframe._blocks import for_each_block
 
 __all__ = ["StringViews", "take_strings"]
@@ -48,7 +49,8 @@ class StringViews:
     @staticmethod
     def empty(rows: int) -> ViewArray:
         """Return an uninitialized buffer for ``rows`` views (filled by :meth:`take`)."""
-        return np.empty((rows, 2), dtype=np.uint64)
+        views: ViewArray = memory.empty((rows, 2), np.uint64)
+        return views
 
     def take(self, index: npt.NDArray[np.integer], out: ViewArray | None = None) -> ViewArray:
         """Return the views of rows ``index``, written into ``out`` if given.
