@@ -354,6 +354,9 @@ def observe_market(data_dir: Path) -> MarketState:
 
 # -- children ------------------------------------------------------------------------------
 
+_LINE_END = "end"
+"""The last word of every log line: a line without it was torn by a kill."""
+
 LANES: dict[str, Callable[[Path, int], None]] = {
     "repositories": apply_repository_op,
     "market": apply_market_op,
@@ -369,6 +372,11 @@ def write_until_killed(
     in just before ``go``, so a restart costs no process start. ``begin i`` is logged
     (unsynced) before the write, ``done i`` (fsynced) after it returned, so the parent
     knows which writes committed and whether one was in flight.
+
+    A kill can tear a log line: a write that crosses a page boundary of the file stops
+    between the pages when the signal arrives. So every line ends with ``end`` (a torn
+    one is ignored), and a child starts on a new line, or the previous child's torn last
+    line would swallow its first ``begin``.
     """
     apply = LANES[lane]
     folder = Path(data_dir)
@@ -378,23 +386,26 @@ def write_until_killed(
     with Path(log_path).open("a", encoding="utf-8") as log:
         ready.set()
         go.wait()
+        log.write("\n")  # flushed with the first begin
         for i in itertools.count(first.value):
-            log.write(f"begin {i}\n")
+            log.write(f"begin {i} {_LINE_END}\n")
             log.flush()
             apply(folder, i)
-            log.write(f"done {i}\n")
+            log.write(f"done {i} {_LINE_END}\n")
             log.flush()
             os.fsync(log.fileno())
 
 
 def read_log(log_path: Path) -> tuple[list[int], list[int]]:
-    """Return the ``begin`` and ``done`` indices of a lane log (a torn last line is skipped)."""
+    """Return the ``begin`` and ``done`` indices of a lane log (torn lines are skipped)."""
     begun: list[int] = []
     done: list[int] = []
     for line in log_path.read_text(encoding="utf-8").splitlines():
-        word, _, number = line.partition(" ")
-        if number.isdigit():
-            (begun if word == "begin" else done).append(int(number))
+        match line.split(" "):
+            case ["begin", number, end] if number.isdigit() and end == _LINE_END:
+                begun.append(int(number))
+            case ["done", number, end] if number.isdigit() and end == _LINE_END:
+                done.append(int(number))
     return begun, done
 
 

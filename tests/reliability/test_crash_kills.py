@@ -124,7 +124,11 @@ def _check_after_kill(lane: Lane[Any], process: BaseProcess) -> None:
         landed = False
     else:
         after = lane.model_op(expected, logged)
-        assert in_flight, f"{lane.name}: no write in flight, yet the files differ from the log"
+        assert in_flight, (
+            f"{lane.name}: no write in flight after {logged} committed writes, yet the files "
+            f"differ from the log:\n observed {observed}\n expected {expected}\n"
+            f" log tail {lane.log.read_text(encoding='utf-8').splitlines()[-8:]}"
+        )
         assert observed == after, (
             f"{lane.name}: after {logged} committed writes (write {logged} in flight) the "
             f"files hold neither state:\n observed {observed}\n expected {expected}"
@@ -311,3 +315,12 @@ def test_the_lane_writes_apply_in_process(tmp_path: Path) -> None:
         state_r, state_m = model_repository_op(state_r, i), model_market_op(state_m, i)
     assert observe_repositories(tmp_path) == state_r
     assert observe_market(tmp_path) == state_m
+
+
+def test_a_torn_log_line_neither_counts_nor_swallows_the_next_childs_line(
+    tmp_path: Path,
+) -> None:
+    # A kill stopped "done 12 end\n" after "done 1"; the next child starts on a new line.
+    log = tmp_path / "lane.log"
+    log.write_text("begin 11 end\ndone 11 end\nbegin 12 end\ndone 1\nbegin 12 end\n")
+    assert read_log(log) == ([11, 12, 12], [11])
