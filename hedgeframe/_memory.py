@@ -50,12 +50,14 @@ class _Pool:
     """Free anonymous mappings by age, lent out through ctypes arrays."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a garbage collection inside a locked section can run a finalizer
+        # that gives a block back on the same thread.
+        self._lock = threading.RLock()
         self._free: list[mmap.mmap] = []  # oldest first
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
-        self._lock = threading.Lock()  # another thread may have held it at the fork
+        self._lock = threading.RLock()  # another thread may have held it at the fork
 
     def lend(self, nbytes: int) -> ctypes.Array[ctypes.c_char]:
         """Return a writable ctypes array of ``nbytes`` over a pooled block."""
