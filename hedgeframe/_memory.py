@@ -4,8 +4,8 @@ numpy maps each array of more than 32 MiB afresh and unmaps it when it is freed,
 every run pays again to fault in and zero its memory. A B2 run with daily paths writes
 about 1 GB of such arrays (its results and scratch); on the project machine refilling
 that much fresh memory took 150-880 ms a run, and memory that stays mapped about 120 ms
-(``benchmarks/README.md``, "Fresh memory (and the pool)"). Neither Arrow's mimalloc nor its jemalloc pool kept
-it mapped between runs there, hence this pool.
+(``benchmarks/README.md``, "Fresh memory (and the pool)"). Neither Arrow's mimalloc nor
+its jemalloc pool kept it mapped between runs there, hence this pool.
 
 A lent block is exposed through a ctypes array that owns the only export of it: numpy,
 Polars and Arrow keep that object alive as long as any of them uses the memory, and the
