@@ -69,7 +69,11 @@ _PRICES: Final = ("mid", "buy", "sell")
 _QUOTE_COLUMNS: Final = ("as_of_date", "option_type", "expiry", "strike", "bid", "ask", "mid")
 """The columns a run prices with; a month read reads (and the store checks) these only."""
 _READ_AHEAD: Final = 12
-"""Months one store read fills at most (see ``DailyOptionsSnapshotProvider._cached_read``)."""
+"""Months a run's first store read fills at most (``DailyOptionsSnapshotProvider._cached_read``)."""
+_READ_ROWS: Final = 2_000_000
+"""Usable quotes a later store read aims at, at the rate of the months read so far."""
+_MAX_READ_MONTHS: Final = 120
+"""Months one store read fills at most, however sparse the chain."""
 _STRIKE_TIE: Final = 1e-9
 """Two strikes this close (relative to the target) in distance are a tie, so float noise in
 ``strike_rule.value * S_T`` cannot decide a tie the documented rule settles."""
@@ -175,6 +179,15 @@ class _SnapshotTimeline(MarketTimeline):
 
     quote_reads: list[str] = field(default_factory=list)
     months: dict[np.datetime64, _Quotes] = field(default_factory=dict)
+
+
+def _months_to_read(cached: dict[np.datetime64, _Quotes]) -> int:
+    """How many months the next store read of a run asks for (see ``_cached_read``)."""
+    if not cached:
+        return _READ_AHEAD
+    reads = {id(quotes): quotes for quotes in cached.values()}
+    per_month = sum(quotes.day.size for quotes in reads.values()) / len(cached)
+    return max(1, min(int(_READ_ROWS / max(per_month, 1.0)), _MAX_READ_MONTHS))
 
 
 def _timeline(symbol: str, dates: DateArray, closes: FloatArray, first: int) -> MarketTimeline:
@@ -288,12 +301,14 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
     def _cached_read(self, timeline: MarketTimeline, month: np.datetime64) -> _Quotes:
         """Return the quotes of the store read that holds ``month``: once a run, no later.
 
-        A month not yet cached is read with the ones after it, up to ``_READ_AHEAD`` in all
-        (stopping at a cached month and at the run's last day): a store call costs a few
-        milliseconds whatever its size, and marks need every month of the run anyway. So
-        each month file is read (and its rows checked by the store) at most once per run,
-        and nothing dated after the run's last day is read. Selection and marks cut what
-        they need from the arrays, by day.
+        A month not yet cached is read with the ones after it (stopping at a cached month
+        and at the run's last day): a store call costs a few milliseconds whatever its
+        size, and marks need every month of the run anyway. A run's first read asks for
+        ``_READ_AHEAD`` months, later ones for about ``_READ_ROWS`` quotes at the rate
+        of the months read so far, so a sparse chain is read in a few calls and a dense
+        one in bounded pieces (:func:`_months_to_read`). Each month file is read (and its
+        rows checked by the store) at most once per run, and nothing dated after the run's
+        last day is read. Selection and marks cut what they need from the arrays, by day.
         """
         if not isinstance(timeline, _SnapshotTimeline):
             msg = "the timeline must come from this provider's load_timeline"
@@ -301,7 +316,7 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         if month not in timeline.months:
             days = timeline.days
             stop = min(
-                [month + _READ_AHEAD, days[-1].astype("datetime64[M]") + 1]
+                [month + _months_to_read(timeline.months), days[-1].astype("datetime64[M]") + 1]
                 + [cached for cached in timeline.months if cached > month]
             )
             first = max(month.astype("datetime64[D]"), days[0])

@@ -58,11 +58,12 @@ def _counting(store: MarketDataStore, monkeypatch: pytest.MonkeyPatch) -> list[t
     return calls
 
 
-@pytest.mark.parametrize("read_ahead", [1, 12])
+@pytest.mark.parametrize(("read_ahead", "read_rows"), [(1, 0), (1, 10**9), (12, 0)])
 def test_a_run_reads_each_month_once_for_selection_and_marks(
-    clean: MarketDataStore, monkeypatch: pytest.MonkeyPatch, read_ahead: int
+    clean: MarketDataStore, monkeypatch: pytest.MonkeyPatch, read_ahead: int, read_rows: int
 ) -> None:
     monkeypatch.setattr(_snapshot, "_READ_AHEAD", read_ahead)
+    monkeypatch.setattr(_snapshot, "_READ_ROWS", read_rows)
     calls = _counting(clean, monkeypatch)
     result = run(
         DailyOptionsSnapshotProvider(clean), TEMPLATES, symbol=GSPC, start=GSPC_START, end=GSPC_END
@@ -78,6 +79,44 @@ def test_a_run_reads_each_month_once_for_selection_and_marks(
     months = [(first.year, first.month) for first, _ in spans]
     assert len(calls) == (2 if read_ahead == 1 else 1)
     assert months == sorted(set(months))
+
+
+def _read_of(rows: int) -> _snapshot._Quotes:
+    """Usable quotes of ``rows`` rows (only their count matters to the read sizing)."""
+    zeros = np.zeros(rows)
+    return _snapshot._Quotes(
+        zeros.astype(np.int64),
+        zeros.astype(bool),
+        zeros.astype("datetime64[D]"),
+        zeros.astype(np.int64),
+        zeros,
+        zeros,
+        zeros,
+        zeros,
+    )
+
+
+def _months(first: str, count: int) -> list[np.datetime64]:
+    return list(np.arange(np.datetime64(first, "M"), np.datetime64(first, "M") + count))
+
+
+def test_later_reads_are_sized_by_the_quotes_per_month_read_so_far(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_snapshot, "_READ_ROWS", 1_000)
+    sized = _snapshot._months_to_read
+    assert sized({}) == _snapshot._READ_AHEAD  # a run's first read
+    year = _read_of(1_200)  # one read that brought 12 months: 100 quotes a month
+    assert sized(dict.fromkeys(_months("2014-01", 12), year)) == 10
+    # Two reads, each counted once: (1,200 + 3,800) quotes over 13 months, ~385 a month.
+    cached = {
+        **dict.fromkeys(_months("2014-01", 12), year),
+        np.datetime64("2015-01"): _read_of(3_800),
+    }
+    assert sized(cached) == 2
+    assert sized({np.datetime64("2014-01"): _read_of(50_000)}) == 1  # at least a month
+    sparse = {np.datetime64("2014-01"): _read_of(0)}
+    assert sized(sparse) == _snapshot._MAX_READ_MONTHS  # an empty month: the cap
 
 
 def _garbage_after(root: Path, t: date) -> MarketDataStore:
