@@ -237,7 +237,7 @@ def simulate(
             warnings.append(message)
             notes[_key(tpl)].append(message)
 
-    def cells() -> FloatArray:
+    def grid() -> FloatArray:
         """Return an uninitialized ``(templates, days)`` array."""
         array: FloatArray = memory.empty((len(templates), n_days))
         return array
@@ -259,9 +259,9 @@ def simulate(
 
     days_elapsed = np.diff(timeline.days).astype(np.float64)
     growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
-    cash = _accrue(portfolio.cash_balance, growth, np.add(premium, realized, out=cells()))
+    cash = _accrue(portfolio.cash_balance, growth, np.add(premium, realized, out=grid()))
     underlying_value = portfolio.underlying_units * timeline.closes
-    net_value = np.add(option_value, cash, out=cells())
+    net_value = np.add(option_value, cash, out=grid())
     net_value += underlying_value[None, :]
     with np.errstate(divide="ignore"):
         ltv_unhedged = portfolio.loan_amount / (underlying_value + portfolio.cash_balance)
