@@ -6,7 +6,7 @@ buffers). Taking rows is therefore copying views, which numpy does in blocks (on
 core) into a buffer Polars then adopts without a copy. On B2's daily path (22.8 million
 gathered strings) that measured several times faster than ``Series.gather`` inside a run
 on the project machine, most of the difference being the first writes to the large new
-buffer (``benchmarks/README.md``, Spread).
+buffer; the buffers now come from the engine's memory pool (``hedgeframe/_memory.py``).
 """
 
 from __future__ import annotations
