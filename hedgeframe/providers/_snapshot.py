@@ -394,7 +394,7 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         and how many trading days old it is. Nothing dated after a pair's day can reach it.
         """
         held = _HeldContracts.of(contracts, day_index, self.max_stale_days)
-        needed = timeline.days[held.first.min() : day_index.max() + 1]
+        needed = timeline.days[held.slot_day.min() : day_index.max() + 1]
         months = np.unique(needed.astype("datetime64[M]"))
         names = _PRICES if self.fill == "bid_ask" else ("mid",)
         quoted = np.full(held.slots, -1)
@@ -543,26 +543,19 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 class _HeldContracts:
     """The distinct contracts of a batch of ``(contract, day)`` pairs, and their windows.
 
-    Contract ``i`` is the ``i``-th distinct ``(series, strike)`` (``series``:
-    :func:`_series`), coded ``held[i]`` from the ranks of its series and strike. Its window
-    is the trading days ``first[i]..last[i]``, from its first pair's day less
-    ``max_stale_days`` (not before the run's first day) to its last pair's day. Windows are
-    laid end to end, so ``(i, day)`` has the slot ``offset[i] + day - first[i]``, and a
-    pair's window starts at ``pair_window``. A series' windows span
-    ``series_first..series_last``.
+    A contract's window is the trading days from its first pair's day less
+    ``max_stale_days`` (not before the run's first day) to its last pair's day. Windows
+    are laid end to end as ``slots``; slot ``s`` is the contract ``slot_series[s]``,
+    ``slot_strike[s]`` (``series``: :func:`_series`) on trading day ``slot_day[s]``. A
+    pair sits at ``pair_slot``, and its contract's window starts at ``pair_window``.
     """
 
-    series: IntArray
-    strikes: FloatArray
-    held: IntArray
-    first: IntArray
-    last: IntArray
-    offset: IntArray
     slots: int
+    slot_day: IntArray
+    slot_series: IntArray
+    slot_strike: FloatArray
     pair_slot: IntArray
     pair_window: IntArray
-    series_first: IntArray
-    series_last: IntArray
 
     @classmethod
     def of(
@@ -592,57 +585,72 @@ class _HeldContracts:
         first = np.maximum(first - max_stale_days, 0)
         length = last - first + 1
         offset = np.cumsum(length) - length
+        slots = int(length.sum())
         run_length = np.diff(np.append(heads, strike.size))
-        pair_slot = np.repeat((offset - first)[run_contract], run_length) + day_index
-        contract_series = held // distinct_strikes.size
-        series_first = np.full(distinct_series.size, np.iinfo(np.int64).max)
-        series_last = np.full(distinct_series.size, np.iinfo(np.int64).min)
-        np.minimum.at(series_first, contract_series, first)
-        np.maximum.at(series_last, contract_series, last)
         return cls(
-            distinct_series,
-            distinct_strikes,
-            held,
-            first,
-            last,
-            offset,
-            int(length.sum()),
-            pair_slot,
+            slots,
+            np.arange(slots) - np.repeat(offset - first, length),
+            np.repeat(distinct_series[held // distinct_strikes.size], length),
+            np.repeat(distinct_strikes[held % distinct_strikes.size], length),
+            np.repeat((offset - first)[run_contract], run_length) + day_index,
             np.repeat(offset[run_contract], run_length),
-            series_first,
-            series_last,
         )
 
     def slots_of(self, quotes: _Quotes) -> tuple[IntArray, IntArray]:
-        """Return the rows of ``quotes`` that fall in a held contract's window, and the slots.
+        """Return the rows of ``quotes`` that quote a held contract in its window, and slots.
 
-        The quotes are in the store's order, so a series comes in runs (a day's strikes): a
-        run is kept only if its series is held and its day within the series' windows.
+        Each slot on a day of ``quotes`` looks its contract up: its day's run of the series
+        (the quotes are in the store's order: by day, series, then strike) by one
+        ``searchsorted``, then its strike within that run by a binary search of all such
+        slots at once (:func:`_lower_bounds`).
         """
-        starts, lengths = _runs(quotes.series)
-        rank = np.minimum(np.searchsorted(self.series, quotes.series[starts]), self.series.size - 1)
-        run_day = quotes.day[starts]
-        known = self.series[rank] == quotes.series[starts]
-        known &= (run_day >= self.series_first[rank]) & (run_day <= self.series_last[rank])
-        rows = np.flatnonzero(np.repeat(known, lengths))
-        strike = quotes.strike[rows]
-        strike_rank = np.minimum(np.searchsorted(self.strikes, strike), self.strikes.size - 1)
-        code = np.repeat(rank[known], lengths[known]) * self.strikes.size + strike_rank
-        contract = np.minimum(np.searchsorted(self.held, code), self.held.size - 1)
-        day = quotes.day[rows]
-        inside = (self.strikes[strike_rank] == strike) & (self.held[contract] == code)
-        inside &= (day >= self.first[contract]) & (day <= self.last[contract])
-        contract = contract[inside]
-        slot = self.offset[contract] + day[inside] - self.first[contract]
-        return rows[inside], slot
+        if quotes.day.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        day_series = _day_series(quotes.day, quotes.series)
+        starts, lengths = _runs(day_series)
+        slot = np.flatnonzero((self.slot_day >= quotes.day[0]) & (self.slot_day <= quotes.day[-1]))
+        wanted = _day_series(self.slot_day[slot], self.slot_series[slot])
+        run = np.minimum(np.searchsorted(day_series[starts], wanted), starts.size - 1)
+        listed = day_series[starts[run]] == wanted
+        slot, run = slot[listed], run[listed]
+        strike = self.slot_strike[slot]
+        ends = starts[run] + lengths[run]
+        rows = _lower_bounds(quotes.strike, starts[run], ends, strike)
+        quoted = rows < ends
+        quoted[quoted] = quotes.strike[rows[quoted]] == strike[quoted]
+        return rows[quoted], slot[quoted]
+
+
+def _lower_bounds(values: FloatArray, lo: IntArray, hi: IntArray, targets: FloatArray) -> IntArray:
+    """Per target, the first index in ``lo..hi-1`` whose value is at least it (``hi``: none).
+
+    ``values`` is ascending within each range; one vectorized bisection step halves every
+    range at once, so ranges of up to ``n`` rows take ``n.bit_length()`` steps.
+    """
+    lo, hi = lo.copy(), hi.copy()
+    for _ in range(int((hi - lo).max(initial=0)).bit_length()):
+        mid = (lo + hi) >> 1
+        right = (lo < hi) & (values[np.minimum(mid, values.size - 1)] < targets)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(right, hi, mid)
+    return lo
 
 
 _PUT_SERIES: Final = 1 << 40
 """Added to a put's expiry day number, so series codes sort calls first, as the store sorts
 ``option_type`` text; day numbers are far below it."""
+_DAY_SHIFT: Final = 42
+"""A trading-day index shifted this far left leaves room below for any series code (day
+numbers of years 1000-9999 and ``_PUT_SERIES`` are below ``1 << 41`` in size)."""
 
 
 def _series(is_call: BoolArray, expiry: DateArray) -> IntArray:
     """``(option_type, expiry)`` as one integer that sorts as the store sorts them."""
     code: IntArray = np.where(is_call, 0, _PUT_SERIES) + expiry.view(np.int64)
+    return code
+
+
+def _day_series(day: IntArray, series: IntArray) -> IntArray:
+    """``(trading day index, series)`` as one integer that sorts as the pairs do."""
+    code: IntArray = (day << _DAY_SHIFT) + series
     return code

@@ -4,7 +4,8 @@ A run reads each month file once, for selection and marks together (the store's 
 count is watched); the cache holds later days than a decision's, so a selection on day
 ``T`` must come out the same when everything dated after ``T`` is garbage; and the marks,
 found by windows of trading days per held contract rather than by a search per pair,
-must equal a plain per-pair scan of the documented rule.
+must equal a plain per-pair scan of the documented rule (and their strike bisection a
+``searchsorted`` per range).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 import polars as pl
 import pytest
 from engine_helpers import roll
+from hypothesis import given
+from hypothesis import strategies as st
 from snapshot_markets import GSPC, GSPC_END, GSPC_START, gspc_frames, gspc_store, run
 
 import hedgeframe as hf
@@ -305,3 +308,26 @@ def test_marks_equal_a_plain_scan_of_the_rule(
     stale = marks.stale_sessions  # carried (where allowed) and missing marks were tested
     assert (stale > 0).any() == (max_stale_days > 0)
     assert (stale < 0).any()
+
+
+@given(
+    ranges=st.lists(
+        st.lists(st.integers(0, 40).map(float), max_size=12).map(sorted), min_size=1, max_size=8
+    ),
+    targets=st.lists(st.integers(-1, 41).map(float), min_size=1, max_size=8),
+)
+def test_lower_bounds_equal_a_searchsorted_per_range(
+    ranges: list[list[float]], targets: list[float]
+) -> None:
+    """The marks' strike lookup: one bisection over many ranges of one array at once."""
+    values = np.array([value for chunk in ranges for value in chunk])
+    ends = np.cumsum([len(chunk) for chunk in ranges])
+    pairs = list(itertools.product(range(len(ranges)), targets))
+    lo = np.array([ends[r] - len(ranges[r]) for r, _ in pairs], dtype=np.int64)
+    hi = np.array([ends[r] for r, _ in pairs], dtype=np.int64)
+    wanted = np.array([target for _, target in pairs])
+    got = _snapshot._lower_bounds(values, lo, hi, wanted)
+    expected = [
+        lo[i] + np.searchsorted(np.array(ranges[r]), target) for i, (r, target) in enumerate(pairs)
+    ]
+    assert got.tolist() == expected
