@@ -6,6 +6,8 @@ about 1 GB of such arrays (its results and scratch); on the project machine refi
 that much fresh memory took 150-880 ms a run, and memory that stays mapped about 120 ms
 (``benchmarks/README.md``, "Fresh memory (and the pool)"). Neither Arrow's mimalloc nor
 its jemalloc pool kept it mapped between runs there, hence this pool.
+Smaller arrays stay with numpy and glibc, which :func:`tune_malloc` tells to keep freed
+memory.
 
 A lent block is exposed through a ctypes array that owns the only export of it: numpy,
 Polars and Arrow keep that object alive as long as any of them uses the memory, and the
@@ -34,6 +36,7 @@ __all__ = [
     "free_bytes",
     "full",
     "release",
+    "tune_malloc",
     "zeros",
 ]
 
@@ -99,6 +102,36 @@ class _Pool:
 
 
 _POOL = _Pool()
+
+MALLOC_MMAP_THRESHOLD = 32 << 20
+"""Allocations below this size come from glibc's heap, not a fresh mapping each."""
+MALLOC_TRIM_THRESHOLD = 256 << 20
+"""Free memory at the heap's top that glibc keeps instead of giving it back to the OS."""
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
+
+
+def tune_malloc() -> bool:
+    """Keep glibc from mapping and unmapping each mid-sized array afresh; ``True`` if set.
+
+    The arrays left to numpy (a snapshot read's columns and masks, a few MB each) are
+    allocated and freed many times a run. By default glibc maps many of them afresh and
+    gives freed heap memory back within megabytes, so each is faulted in and zeroed
+    again (B3 ran about 15 % slower). Called once on import; off with
+    ``HEDGEFRAME_MALLOC_TUNING=0``, and nothing is set on other C libraries.
+    """
+    if os.environ.get("HEDGEFRAME_MALLOC_TUNING", "1") == "0":
+        return False
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "gnu_get_libc_version"):
+        return False
+    settings = (
+        (_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD),
+        (_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD),
+    )
+    return all(libc.mallopt(option, value) == 1 for option, value in settings)
+
+
+tune_malloc()
 
 
 def empty(shape: Shape, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:

@@ -1,9 +1,12 @@
-"""The engine's array pool: freed blocks are reused, live ones never are."""
+"""The engine's array pool: freed blocks are reused, live ones never are; and glibc's tuning."""
 
 from __future__ import annotations
 
 import gc
 import os
+import resource
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -96,3 +99,38 @@ def test_a_forked_child_writes_to_its_own_copy() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert (values == 1.0).all()
+
+
+REFAULTS = """
+import resource
+import numpy as np
+import hedgeframe._memory
+
+def churn():
+    arrays = [np.ones(1 << 20) for _ in range(4)]  # 4 x 8 MiB at once, then freed
+    return sum(float(a[-1]) for a in arrays)
+
+churn()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(5):
+    churn()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.parametrize("tuning", ["1", "0"])
+def test_tuned_malloc_keeps_freed_mid_sized_arrays_instead_of_faulting_them_in_again(
+    tuning: str,
+) -> None:
+    """Arrays under 32 MiB that numpy allocates and frees again and again (a snapshot
+    read's columns and masks) stay in the heap only when glibc is tuned."""
+    env = {**os.environ, "HEDGEFRAME_MALLOC_TUNING": tuning}
+    ran = subprocess.run(
+        [sys.executable, "-c", REFAULTS], env=env, capture_output=True, text=True, check=True
+    )
+    page_faults = int(ran.stdout)
+    pages = 5 * 4 * (8 << 20) // resource.getpagesize()
+    if tuning == "1":
+        assert page_faults < pages // 100
+    else:  # seen: about one array's pages a round
+        assert page_faults > pages // 8
