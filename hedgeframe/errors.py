@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "BadInputError",
     "CorruptFileError",
     "DataFetchError",
     "DuplicateRecordError",
@@ -137,3 +138,7 @@ class NotASessionError(HedgeframeError, ValueError):
 
 class SessionOutOfBoundsError(HedgeframeError, ValueError):
     """A day, or a day reached by an offset, lies outside the calendar's sessions."""
+
+
+class BadInputError(HedgeframeError, ValueError):
+    """Input from a user (a command line, a config file, a request) that cannot be used."""

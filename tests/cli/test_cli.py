@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 import hedgeframe as hf
-from hedgeframe.cli import BadInputError, app, main, provider_from_config
-from hedgeframe.errors import DataFetchError
+from hedgeframe.cli import app, main, provider_from_config
+from hedgeframe.errors import BadInputError, DataFetchError
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDED = REPO / "tests" / "data" / "recorded"

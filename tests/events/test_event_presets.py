@@ -12,7 +12,6 @@ import pytest
 import hedgeframe as hf
 from hedgeframe.errors import InvalidScenarioError, MissingMarketDataError
 from hedgeframe.events import (
-    _PRESET_NAMESPACE,
     BUNDLED_SAMPLE_TAG,
     NEEDS_FETCH_TAG,
     PRESETS_TIMESTAMP,
@@ -21,6 +20,7 @@ from hedgeframe.events import (
     event_templates,
     materialize_event,
 )
+from hedgeframe.events._presets import _PRESET_NAMESPACE
 from hedgeframe.models import EventPreset, EventScenarioOverrides, RollPolicyType
 from hedgeframe.repositories import EventPresetRepository
 
