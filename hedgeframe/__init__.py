@@ -35,8 +35,10 @@ from hedgeframe.engine import BacktestRunResult, run_backtest
 
 # errors
 from hedgeframe.errors import (
+    BadInputError,
     HedgeframeError,
     InvalidMarketDataError,
+    InvalidModelError,
     InvalidScenarioError,
     LookaheadError,
 )
@@ -81,6 +83,7 @@ from hedgeframe.models import (
 
 # providers
 from hedgeframe.pricing import (
+    AssetIndexVol,
     ConstantVol,
     FirstAvailableVol,
     IndexVol,
@@ -88,9 +91,14 @@ from hedgeframe.pricing import (
     TrailingRealizedVol,
 )
 from hedgeframe.providers import (
+    DEFAULT_PROVIDER,
     DailyOptionsSnapshotProvider,
     HistoricalMarketDataProvider,
+    ProviderConfig,
+    SnapshotProviderConfig,
     SyntheticHistoricalProvider,
+    SyntheticProviderConfig,
+    provider_from_config,
 )
 from hedgeframe.sample import sample_store
 from hedgeframe.scenarios import make_scenario
@@ -139,7 +147,13 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "get_calendar",
     "sample_store",
     # providers
+    "AssetIndexVol",
     "ConstantVol",
+    "DEFAULT_PROVIDER",
+    "ProviderConfig",
+    "SnapshotProviderConfig",
+    "SyntheticProviderConfig",
+    "provider_from_config",
     "FirstAvailableVol",
     "HistoricalMarketDataProvider",
     "IndexVol",
@@ -160,8 +174,10 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "compare_events",
     "materialize_event",
     # errors
+    "BadInputError",
     "HedgeframeError",
     "InvalidMarketDataError",
+    "InvalidModelError",
     "InvalidScenarioError",
     "LookaheadError",
 ]

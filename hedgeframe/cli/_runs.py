@@ -19,7 +19,7 @@ from hedgeframe.cli._common import (
     runs_app,
     text_columns,
 )
-from hedgeframe.cli._providers import provider_from_config
+from hedgeframe.cli._providers import resolve_provider
 from hedgeframe.errors import BadInputError
 from hedgeframe.report import ACROSS_COLUMNS
 
@@ -48,9 +48,7 @@ def run(
     """
     scenario = hf.BacktestScenario.model_validate(read_json(scenario_json, "scenario"))
     service = hf.BacktestService(data)
-    record = service.submit(
-        scenario, provider=provider_from_config(read_json(provider, "provider config"))
-    )
+    record = service.submit(scenario, provider=resolve_provider(provider, None))
     typer.echo(f"run {record.run_id} {record.status.value}")
     if record.error is not None:
         msg = f"run {record.run_id} failed: {record.error}"
@@ -96,3 +94,18 @@ def runs_show(
         print_json(result.comparison.with_columns(pl.selectors.date().cast(pl.String)).to_dicts())
         return
     print_table(result.comparison, _RUN_COLUMNS, f"run {run_id}")
+
+
+@runs_app.command("rerun")
+def runs_rerun(
+    run_id: Annotated[str, typer.Argument(help="The run id.")],
+    data: DataOption = Path("data"),
+    store: Annotated[
+        Path | None,
+        typer.Option(help="Market data store to use instead of the one the run recorded."),
+    ] = None,
+) -> None:
+    """Run a completed run again from its record; exit 2 naming what changed if it differs."""
+    service = hf.BacktestService(data)
+    result = service.rerun(run_id, store=hf.MarketDataStore(store) if store is not None else None)
+    print_table(result.comparison, _RUN_COLUMNS, f"run {run_id} reproduced: equal tables")

@@ -13,7 +13,7 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from hedgeframe.models._base import FrozenModel, Slug, utc_now
+from hedgeframe.models._base import FrozenModel, Slug, check_ratio, utc_now
 from hedgeframe.models._enums import (
     ContractMode,
     EntryTiming,
@@ -27,6 +27,7 @@ from hedgeframe.models._enums import (
 )
 
 __all__ = [
+    "MAX_SPOT_PCT",
     "WEIGHT_TOLERANCE",
     "EntryPolicy",
     "RollPolicy",
@@ -38,12 +39,21 @@ __all__ = [
 WEIGHT_TOLERANCE = 1e-9
 """How far leg weights may sum from 1.0."""
 
+MAX_SPOT_PCT = 5.0
+"""The highest ``spot_pct`` strike (500 % of spot): above it, a percent was typed as a ratio."""
+
 
 class StrikeRule(FrozenModel):
     """How a leg's strike is resolved on its entry day (MVP: ``value * spot``)."""
 
     rule_type: StrikeRuleType = StrikeRuleType.SPOT_PCT
     value: float = Field(gt=0.0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _spot_pct_is_a_ratio(self) -> Self:
+        if self.rule_type is StrikeRuleType.SPOT_PCT:
+            check_ratio(self.value, "spot_pct strike value", high=MAX_SPOT_PCT)
+        return self
 
 
 class RollPolicy(FrozenModel):

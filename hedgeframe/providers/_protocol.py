@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,9 @@ from hedgeframe.models import (
     UnderlyingBar,
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView
+
+if TYPE_CHECKING:
+    from hedgeframe.providers._config import ProviderConfig
 
 __all__ = ["ContractArrays", "HistoricalMarketDataProvider", "MarkBatch"]
 
@@ -80,6 +83,11 @@ class HistoricalMarketDataProvider(Protocol):
 
     provider_id: str
     pricing_mode: PricingMode
+
+    @property
+    def config(self) -> ProviderConfig:
+        """Everything that sets the provider's prices; stored with every run, rebuilt by rerun."""
+        ...
 
     @property
     def calendar(self) -> TradingCalendar:

@@ -25,10 +25,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field
 
 from hedgeframe.data import MarketDataStore
 from hedgeframe.data._validation import ColumnArrays
@@ -45,6 +46,7 @@ from hedgeframe.models import (
     PricingMode,
     ProviderSnapshot,
 )
+from hedgeframe.models._base import FrozenModel
 from hedgeframe.providers._protocol import (
     BoolArray,
     ContractArrays,
@@ -56,11 +58,13 @@ from hedgeframe.providers._protocol import (
 from hedgeframe.providers._store_backed import (
     StoreBackedProvider,
     fingerprint_arrays,
+    open_store,
     read_history,
+    store_label,
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView, as_date, as_day
 
-__all__ = ["DailyOptionsSnapshotProvider", "Fill"]
+__all__ = ["DailyOptionsSnapshotProvider", "Fill", "SnapshotProviderConfig"]
 
 Fill = Literal["mid", "bid_ask"]
 """How trades fill: at the mid, or buying at the ask and selling at the bid."""
@@ -238,6 +242,45 @@ def _nearest_listed(
     return np.where(listed, np.where(take_above, above, below), -1)
 
 
+class SnapshotProviderConfig(FrozenModel):
+    """Everything that sets a :class:`DailyOptionsSnapshotProvider`'s prices, stored with a run.
+
+    ``store`` is the market data folder holding the bars and option quotes (``None``: the
+    bundled sample store); :meth:`build` makes the provider again, e.g. to rerun a run.
+    """
+
+    kind: Literal["snapshot"] = "snapshot"
+    store: str | None = None
+    calendar: str = "XNYS"
+    max_stale_days: int = Field(default=5, ge=0, le=250, strict=True)
+    fill: Fill = "mid"
+
+    def build(self, store: MarketDataStore | None = None) -> DailyOptionsSnapshotProvider:
+        """Return the provider, on ``store`` or else the recorded one."""
+        return DailyOptionsSnapshotProvider(
+            store or open_store(self.store),
+            calendar=self.calendar,
+            max_stale_days=self.max_stale_days,
+            fill=self.fill,
+        )
+
+    def describe(self) -> list[str]:
+        """Return one readable line per setting (reports, the command line)."""
+        fills = "at the mid" if self.fill == "mid" else "buys at the ask, sales at the bid"
+        return [
+            f"provider {DailyOptionsSnapshotProvider.provider_id} "
+            f"({DailyOptionsSnapshotProvider.pricing_mode.value}): stored daily option chains",
+            f"fills: {fills}; marks at the mid",
+            f"missing quotes: the contract's last mark carried at most {self.max_stale_days} "
+            "session(s), then the result is incomplete",
+            f"calendar: {self.calendar}",
+            f"store: {self.store or 'the bundled sample'}",
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
+
+
 class DailyOptionsSnapshotProvider(StoreBackedProvider):
     """Listed contracts and their end-of-day quotes, read from a :class:`MarketDataStore`.
 
@@ -260,8 +303,9 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 
     Raises
     ------
-    ValueError
-        If ``max_stale_days`` is negative or ``fill`` is not a known mode.
+    InvalidModelError
+        If ``max_stale_days`` is not an integer in [0, 250] or ``fill`` is not a known mode
+        (see :class:`SnapshotProviderConfig`).
     """
 
     provider_id = "daily_snapshots_v1"
@@ -275,17 +319,12 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         max_stale_days: int = 5,
         fill: Fill = "mid",
     ) -> None:
-        if isinstance(max_stale_days, bool) or not (
-            isinstance(max_stale_days, int) and max_stale_days >= 0
-        ):
-            msg = f"max_stale_days must be an integer >= 0 (got {max_stale_days!r})"
-            raise ValueError(msg)
-        if fill not in get_args(Fill):
-            msg = f"fill must be one of {', '.join(map(repr, get_args(Fill)))} (got {fill!r})"
-            raise ValueError(msg)
+        self.config = SnapshotProviderConfig(
+            store=store_label(store), calendar=calendar, max_stale_days=max_stale_days, fill=fill
+        )
         super().__init__(store, calendar=calendar)
-        self.max_stale_days = max_stale_days
-        self.fill: Fill = fill
+        self.max_stale_days = self.config.max_stale_days
+        self.fill: Fill = self.config.fill
 
     # -- the engine's vectorized contract ---------------------------------------------
 
@@ -294,7 +333,19 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 
         Stored chains need no history before the start (unlike a volatility model), so no
         earlier bar is read.
+
+        Raises
+        ------
+        MissingMarketDataError
+            When the store has no option quotes for ``symbol`` at all (a wrong store, or a
+            chain not imported yet): every template would otherwise end on its first day.
         """
+        if symbol not in self.store.option_symbols():
+            msg = (
+                f"the store {self.store.root} holds no option quotes for {symbol}; import a "
+                "chain (`hedgeframe data import-chain`) or price with the synthetic provider"
+            )
+            raise MissingMarketDataError(msg)
         dates, closes = read_history(self.store, symbol, end_date, start=start_date)
         return _timeline(symbol, dates, closes, 0)
 
@@ -413,12 +464,6 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 
     def snapshot(self, timeline: MarketTimeline | None = None) -> ProviderSnapshot:
         """Return the configuration and a fingerprint of the bars and quotes the run read."""
-        config: dict[str, Any] = {
-            "calendar": self._calendar.name,
-            "max_stale_days": self.max_stale_days,
-            "fill": self.fill,
-            "store": str(self.store.root),
-        }
         source = None
         if timeline is not None:
             digest = hashlib.sha256(timeline.fingerprint.encode())
@@ -426,7 +471,11 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
                 for read in timeline.quote_reads:
                     digest.update(read.encode())
             source = "sha256:" + digest.hexdigest()[:32]
-        return ProviderSnapshot(provider_id=self.provider_id, config=config, source_version=source)
+        return ProviderSnapshot(
+            provider_id=self.provider_id,
+            config=self.config.model_dump(mode="json"),
+            source_version=source,
+        )
 
     # -- the seed's point-in-time methods ----------------------------------------------
 

@@ -9,9 +9,10 @@ with the day's volatility from a :class:`~hedgeframe.pricing.VolatilityRegime`, 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from hedgeframe._blocks import for_each_block
 from hedgeframe.data import MarketDataStore
@@ -28,11 +29,19 @@ from hedgeframe.models import (
     PricingMode,
     ProviderSnapshot,
 )
+from hedgeframe.models._base import FrozenModel
 from hedgeframe.pricing import black_scholes_price_is_call
-from hedgeframe.pricing._volatility import VolatilityInputs, VolatilityRegime
+from hedgeframe.pricing._volatility import (
+    MAX_VOLATILITY,
+    AssetIndexVol,
+    VolatilityInputs,
+    VolatilityRegime,
+    index_warnings,
+)
 from hedgeframe.providers._protocol import (
     BoolArray,
     ContractArrays,
+    DateArray,
     FloatArray,
     IntArray,
     MarkBatch,
@@ -40,16 +49,71 @@ from hedgeframe.providers._protocol import (
 from hedgeframe.providers._store_backed import (
     StoreBackedProvider,
     fingerprint_arrays,
+    open_store,
     read_history,
+    store_label,
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView, as_date, as_day
 
-__all__ = ["SyntheticHistoricalProvider"]
+__all__ = ["SyntheticHistoricalProvider", "SyntheticProviderConfig"]
 
 DAYS_PER_YEAR = 365.0
 _PRICING_BLOCK = 1 << 16
 """Pairs priced per Black-Scholes call: its dozen temporaries then stay in cache, which
 prices a million pairs about 1.4x faster than one call over all of them."""
+
+
+class SyntheticProviderConfig(FrozenModel):
+    """Everything that sets a :class:`SyntheticHistoricalProvider`'s prices, stored with a run.
+
+    ``store`` is the market data folder the run read (``None``: the bundled sample store);
+    :meth:`build` makes the provider again, e.g. to rerun a stored run. Without a
+    ``volatility``, each asset's own volatility index prices it (:class:`AssetIndexVol`).
+    """
+
+    kind: Literal["synthetic"] = "synthetic"
+    volatility: VolatilityRegime = Field(default_factory=AssetIndexVol)
+    rate: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    dividend_yield: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    spread_pct: float = Field(default=0.0, ge=0.0, lt=2.0, allow_inf_nan=False)
+    calendar: str = "XNYS"
+    store: str | None = None
+
+    @field_validator("volatility", mode="before")
+    @classmethod
+    def _number_is_constant(cls, value: Any) -> Any:
+        """Read a bare number as a constant volatility (``"volatility": 0.2`` in JSON)."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"kind": "constant", "value": value}
+        return value
+
+    def build(self, store: MarketDataStore | None = None) -> SyntheticHistoricalProvider:
+        """Return the provider, on ``store`` or else the recorded one."""
+        return SyntheticHistoricalProvider(
+            store or open_store(self.store),
+            volatility=self.volatility,
+            rate=self.rate,
+            dividend_yield=self.dividend_yield,
+            spread_pct=self.spread_pct,
+            calendar=self.calendar,
+        )
+
+    def describe(self) -> list[str]:
+        """Return one readable line per setting (reports, the command line)."""
+        return [
+            f"provider {SyntheticHistoricalProvider.provider_id} "
+            f"({SyntheticHistoricalProvider.pricing_mode.value}): Black-Scholes-Merton mids",
+            f"volatility: {self.volatility}",
+            f"rate: {self.rate:.2%} (continuously compounded)",
+            f"dividend yield: {self.dividend_yield:.2%} (continuously compounded)",
+            f"bid/ask spread: {self.spread_pct:.2%} of the mid (buys pay half of it, sales "
+            "receive half less; settlement at expiry pays none)",
+            f"calendar: {self.calendar}",
+            f"store: {self.store or 'the bundled sample'}",
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
 
 
 class SyntheticHistoricalProvider(StoreBackedProvider):
@@ -67,6 +131,12 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         Full bid/ask width as a fraction of the mid; fills pay half of it.
     calendar
         Exchange calendar name that sets expiries and roll sessions.
+
+    Raises
+    ------
+    InvalidModelError
+        When a setting is out of range (the field is named); see
+        :class:`SyntheticProviderConfig`.
     """
 
     provider_id = "synthetic_v1"
@@ -82,19 +152,19 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         spread_pct: float = 0.0,
         calendar: str = "XNYS",
     ) -> None:
-        for name, value, low, high in (
-            ("rate", rate, -0.5, 1.0),
-            ("dividend_yield", dividend_yield, -0.5, 1.0),
-            ("spread_pct", spread_pct, 0.0, 2.0),
-        ):
-            if not (np.isfinite(value) and low <= value < high):
-                msg = f"{name} must be a finite number in [{low}, {high}) (got {value!r})"
-                raise ValueError(msg)
+        self.config = SyntheticProviderConfig(
+            volatility=volatility,
+            rate=rate,
+            dividend_yield=dividend_yield,
+            spread_pct=spread_pct,
+            calendar=calendar,
+            store=store_label(store),
+        )
         super().__init__(store, calendar=calendar)
-        self.volatility = volatility
-        self.rate = float(rate)
-        self.dividend_yield = float(dividend_yield)
-        self.spread_pct = float(spread_pct)
+        self.volatility = self.config.volatility
+        self.rate = self.config.rate
+        self.dividend_yield = self.config.dividend_yield
+        self.spread_pct = self.config.spread_pct
 
     # -- the engine's vectorized contract ---------------------------------------------
 
@@ -103,18 +173,18 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         history_dates, history_closes = read_history(self.store, symbol, end_date)
         lo = int(np.searchsorted(history_dates, as_day(start_date), "left"))
         days, closes = history_dates[lo:], history_closes[lo:]
-        index_series = {
-            index: read_history(self.store, index, end_date)
-            for index in self.volatility.index_symbols
-        }
-        warnings: list[str] = []
+        indexes = self.volatility.index_symbols(symbol)
+        index_series = {index: read_history(self.store, index, end_date) for index in indexes}
+        warnings = index_warnings(symbol, indexes)
         sigmas = (
             self.volatility.sigmas(
-                VolatilityInputs(days, history_dates, history_closes, index_series), warnings
+                VolatilityInputs(symbol, days, history_dates, history_closes, index_series),
+                warnings,
             )
             if days.size
             else np.empty(0)
         )
+        _refuse_implausible(sigmas, days, self.volatility, warnings)
         fingerprint = fingerprint_arrays(
             history_dates, history_closes, *(a for pair in index_series.values() for a in pair)
         )
@@ -176,16 +246,12 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
 
     def snapshot(self, timeline: MarketTimeline | None = None) -> ProviderSnapshot:
         """Return the configuration, and a fingerprint of the last timeline's data."""
-        config: dict[str, Any] = {
-            "volatility": self.volatility.describe(),
-            "rate": self.rate,
-            "dividend_yield": self.dividend_yield,
-            "spread_pct": self.spread_pct,
-            "calendar": self._calendar.name,
-            "store": str(self.store.root),
-        }
         source = timeline.fingerprint if timeline is not None else None
-        return ProviderSnapshot(provider_id=self.provider_id, config=config, source_version=source)
+        return ProviderSnapshot(
+            provider_id=self.provider_id,
+            config=self.config.model_dump(mode="json"),
+            source_version=source,
+        )
 
     # -- the seed's point-in-time methods ----------------------------------------------
 
@@ -251,3 +317,27 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         return HistoricalOptionMark(
             instrument_key=key, as_of_date=as_of_date, mark=mid, status=status, source="bsm"
         )
+
+
+def _refuse_implausible(
+    sigmas: FloatArray, days: DateArray, regime: VolatilityRegime, warnings: list[str]
+) -> None:
+    """Refuse a first-day volatility above :data:`MAX_VOLATILITY`; warn on later days.
+
+    A percent read as a ratio (an index in percent without ``scale=0.01``) shows on the
+    first day already, so that day decides, as known on that day. A later day above the
+    bound is data, not a unit mistake (and refusing the run for it would let a future value
+    change every output): it is priced as given, with a dated warning.
+    """
+    if sigmas.size and not sigmas[0] <= MAX_VOLATILITY:
+        msg = (
+            f"volatility {sigmas[0]:.4g} ({sigmas[0]:.0%}) on {as_date(days[0])}, the first "
+            f"day, from {regime} is above {MAX_VOLATILITY:.0%}; an index quoted in percent "
+            "(VIX 16.5 = 16.5 %) needs IndexVol(..., scale=0.01)"
+        )
+        raise InvalidScenarioError(msg)
+    warnings.extend(
+        f"{as_date(days[i])}: volatility {sigmas[i]:.4g} from {regime} is above "
+        f"{MAX_VOLATILITY:.0%}; priced as given"
+        for i in np.flatnonzero(~(sigmas <= MAX_VOLATILITY)).tolist()
+    )
