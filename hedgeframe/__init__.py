@@ -107,14 +107,26 @@ from hedgeframe.scenarios import make_scenario
 from hedgeframe.service import BacktestService
 
 # templates
-from hedgeframe.templates import protective_put, put_ladder, seed_templates
+from hedgeframe.templates import (
+    collar,
+    protective_put,
+    put_ladder,
+    put_spread,
+    seed_templates,
+    unhedged,
+    zero_cost_collar,
+)
 
 __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "__version__",
     # templates
+    "collar",
     "protective_put",
     "put_ladder",
+    "put_spread",
     "seed_templates",
+    "unhedged",
+    "zero_cost_collar",
     # models
     "BacktestDailyPoint",
     "BacktestPortfolioState",

@@ -57,6 +57,7 @@ TRADES_SCHEMA = pl.Schema(
         "quantity": pl.Float64(),
         "contracts": pl.Float64(),
         "price": pl.Float64(),
+        "fee": pl.Float64(),
         "cashflow": pl.Float64(),
         "reason": pl.String(),
     }

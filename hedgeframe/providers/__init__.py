@@ -6,7 +6,14 @@ from hedgeframe.providers._config import (
     parse_provider_config,
     provider_from_config,
 )
-from hedgeframe.providers._protocol import ContractArrays, HistoricalMarketDataProvider, MarkBatch
+from hedgeframe.providers._protocol import (
+    ContractArrays,
+    ContractRequest,
+    HistoricalMarketDataProvider,
+    MarkBatch,
+    StrikeNotFoundError,
+    StrikeTarget,
+)
 from hedgeframe.providers._snapshot import DailyOptionsSnapshotProvider, SnapshotProviderConfig
 from hedgeframe.providers._synthetic import SyntheticHistoricalProvider, SyntheticProviderConfig
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView
@@ -14,6 +21,7 @@ from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView
 __all__ = [
     "DEFAULT_PROVIDER",
     "ContractArrays",
+    "ContractRequest",
     "DailyOptionsSnapshotProvider",
     "HistoricalMarketDataProvider",
     "MarkBatch",
@@ -21,6 +29,8 @@ __all__ = [
     "PointInTimeView",
     "ProviderConfig",
     "SnapshotProviderConfig",
+    "StrikeNotFoundError",
+    "StrikeTarget",
     "SyntheticHistoricalProvider",
     "SyntheticProviderConfig",
     "parse_provider_config",

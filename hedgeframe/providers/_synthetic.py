@@ -31,6 +31,7 @@ from hedgeframe.models import (
 )
 from hedgeframe.models._base import FrozenModel
 from hedgeframe.pricing import black_scholes_price_is_call
+from hedgeframe.pricing._strikes import ZERO_COST_BRACKET, call_strike_for_price, strike_for_delta
 from hedgeframe.pricing._volatility import (
     MAX_VOLATILITY,
     AssetIndexVol,
@@ -39,12 +40,14 @@ from hedgeframe.pricing._volatility import (
     index_warnings,
 )
 from hedgeframe.providers._protocol import (
-    BoolArray,
     ContractArrays,
+    ContractRequest,
     DateArray,
     FloatArray,
     IntArray,
     MarkBatch,
+    StrikeNotFoundError,
+    StrikeTarget,
 )
 from hedgeframe.providers._store_backed import (
     StoreBackedProvider,
@@ -69,6 +72,8 @@ class SyntheticProviderConfig(FrozenModel):
     ``store`` is the market data folder the run read (``None``: the bundled sample store);
     :meth:`build` makes the provider again, e.g. to rerun a stored run. Without a
     ``volatility``, each asset's own volatility index prices it (:class:`AssetIndexVol`).
+    ``fee_per_unit`` (continuous units) and ``fee_per_contract`` (listed contracts) are paid
+    on every opening and closing trade, not at expiry (SPEC 9.1).
     """
 
     kind: Literal["synthetic"] = "synthetic"
@@ -76,6 +81,8 @@ class SyntheticProviderConfig(FrozenModel):
     rate: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
     dividend_yield: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
     spread_pct: float = Field(default=0.0, ge=0.0, lt=2.0, allow_inf_nan=False)
+    fee_per_unit: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    fee_per_contract: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     calendar: str = "XNYS"
     store: str | None = None
 
@@ -95,6 +102,8 @@ class SyntheticProviderConfig(FrozenModel):
             rate=self.rate,
             dividend_yield=self.dividend_yield,
             spread_pct=self.spread_pct,
+            fee_per_unit=self.fee_per_unit,
+            fee_per_contract=self.fee_per_contract,
             calendar=self.calendar,
         )
 
@@ -108,6 +117,8 @@ class SyntheticProviderConfig(FrozenModel):
             f"dividend yield: {self.dividend_yield:.2%} (continuously compounded)",
             f"bid/ask spread: {self.spread_pct:.2%} of the mid (buys pay half of it, sales "
             "receive half less; settlement at expiry pays none)",
+            f"fees: {self.fee_per_unit:g} per unit in continuous mode, {self.fee_per_contract:g} "
+            "per listed contract (opening and closing trades; none at expiry)",
             f"calendar: {self.calendar}",
             f"store: {self.store or 'the bundled sample'}",
         ]
@@ -129,6 +140,8 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         Continuously compounded, constant.
     spread_pct
         Full bid/ask width as a fraction of the mid; fills pay half of it.
+    fee_per_unit, fee_per_contract
+        Paid on opening and closing trades (continuous units, listed contracts).
     calendar
         Exchange calendar name that sets expiries and roll sessions.
 
@@ -150,6 +163,8 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         rate: float = 0.0,
         dividend_yield: float = 0.0,
         spread_pct: float = 0.0,
+        fee_per_unit: float = 0.0,
+        fee_per_contract: float = 0.0,
         calendar: str = "XNYS",
     ) -> None:
         self.config = SyntheticProviderConfig(
@@ -157,6 +172,8 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             rate=rate,
             dividend_yield=dividend_yield,
             spread_pct=spread_pct,
+            fee_per_unit=fee_per_unit,
+            fee_per_contract=fee_per_contract,
             calendar=calendar,
             store=store_label(store),
         )
@@ -192,18 +209,31 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             symbol, days, closes, history_dates, history_closes, sigmas, warnings, fingerprint
         )
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: BoolArray,
-        strike_targets: FloatArray,
-        target_expiry_days: IntArray,
-    ) -> ContractArrays:
-        """Strike at the target; expiry the session nearest ``T + tenor`` (earlier on tie)."""
-        wanted = view.as_of_day + target_expiry_days.astype("timedelta64[D]")
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
+        """Strike by the leg's target; expiry the session nearest ``T + tenor`` (earlier on tie).
+
+        A strike target is the strike; a delta target the strike with that delta and a
+        call-premium target the call strike in ``[S, 3 S]`` with that mid, both solved with
+        the day's spot and volatility and the chosen expiry (SPEC 9.1).
+
+        Raises
+        ------
+        StrikeNotFoundError
+            When no strike in the bracket has the delta or the premium asked for.
+        """
+        wanted = view.as_of_day + request.target_expiry_days.astype("timedelta64[D]")
         expiry = self._calendar.nearest_sessions(wanted)
+        strike = request.target.copy()
+        for kind, solve in _SOLVERS.items():
+            legs = np.flatnonzero(request.kind == kind)
+            if legs.size:
+                tau = (expiry[legs] - view.as_of_day).astype(np.float64) / DAYS_PER_YEAR
+                strike[legs] = solve(self, request.take(legs), view, tau)
+                unsolved = legs[np.isnan(strike[legs])]
+                if unsolved.size:
+                    raise StrikeNotFoundError(unsolved, _unsolved_reason(kind, request, unsolved))
         return ContractArrays(
-            is_call.copy(), strike_targets.copy(), expiry, np.ones(is_call.shape, dtype=bool)
+            request.is_call.copy(), strike, expiry, np.ones(request.size, dtype=bool)
         )
 
     def mark_contracts(
@@ -268,9 +298,11 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         is_call = np.array([query.option_type is OptionType.CALL])
         contracts = self.select_contracts(
             view,
-            is_call,
-            np.array([query.strike_rule.value * view.spot]),
-            np.array([query.target_expiry_days], dtype=np.int64),
+            ContractRequest.at_strikes(
+                is_call,
+                np.array([query.strike_rule.number * view.spot]),
+                np.array([query.target_expiry_days], dtype=np.int64),
+            ),
         )
         marks = self.mark_contracts(view.timeline, contracts, np.zeros(1, dtype=np.int64))
         key = HistoricalInstrumentKey(
@@ -288,7 +320,7 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             source=self.provider_id,
         )
         notes = [
-            f"strike {query.strike_rule.value:g} x spot {view.spot:g}",
+            f"strike {query.strike_rule.number:g} x spot {view.spot:g}",
             f"expiry: session nearest {query.as_of_date} + {query.target_expiry_days} days",
         ]
         return OptionSnapshot(
@@ -340,4 +372,49 @@ def _refuse_implausible(
         f"{as_date(days[i])}: volatility {sigmas[i]:.4g} from {regime} is above "
         f"{MAX_VOLATILITY:.0%}; priced as given"
         for i in np.flatnonzero(~(sigmas <= MAX_VOLATILITY)).tolist()
+    )
+
+
+def _delta_strikes(
+    provider: SyntheticHistoricalProvider,
+    request: ContractRequest,
+    view: PointInTimeView,
+    tau: FloatArray,
+) -> FloatArray:
+    spot = np.full(request.size, view.spot)
+    sigma = np.full(request.size, view.sigma)
+    return strike_for_delta(
+        request.is_call, spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
+    )
+
+
+def _premium_strikes(
+    provider: SyntheticHistoricalProvider,
+    request: ContractRequest,
+    view: PointInTimeView,
+    tau: FloatArray,
+) -> FloatArray:
+    spot = np.full(request.size, view.spot)
+    sigma = np.full(request.size, view.sigma)
+    return call_strike_for_price(
+        spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
+    )
+
+
+_SOLVERS = {StrikeTarget.DELTA: _delta_strikes, StrikeTarget.CALL_PREMIUM: _premium_strikes}
+"""Targets solved for a strike; a strike target is the strike."""
+
+
+def _unsolved_reason(kind: int, request: ContractRequest, legs: IntArray) -> str:
+    first = int(legs[0])
+    if kind == StrikeTarget.DELTA:
+        return (
+            f"no strike within 10 standard deviations of spot has delta "
+            f"{request.target[first]:g} (a call's delta is below e^(-q tau), a put's above "
+            "-e^(-q tau))"
+        )
+    low, high = ZERO_COST_BRACKET
+    return (
+        f"no call strike in [{low:g}, {high:g}] x spot is worth {request.target[first]:.6g} per "
+        "unit, the long legs' cost: a zero-cost collar needs a call that pays for its puts"
     )

@@ -71,6 +71,10 @@ def test_a_store_other_than_the_sample_is_recorded_by_its_path(tmp_path: Path) -
         "calendar": "XNYS",
         "max_stale_days": 2,
         "fill": "bid_ask",
+        "rate": 0.0,
+        "dividend_yield": 0.0,
+        "fee_per_contract": 0.0,
+        "fee_per_unit": 0.0,
     }
     rebuilt = hf.provider_from_config(config)
     assert isinstance(rebuilt, hf.DailyOptionsSnapshotProvider)
@@ -95,6 +99,8 @@ def test_descriptions_name_every_setting() -> None:
         "dividend yield: 0.00% (continuously compounded)",
         "bid/ask spread: 1.00% of the mid (buys pay half of it, sales receive half less; "
         "settlement at expiry pays none)",
+        "fees: 0 per unit in continuous mode, 0 per listed contract (opening and closing "
+        "trades; none at expiry)",
         "calendar: XNYS",
         "store: the bundled sample",
     ]

@@ -255,6 +255,10 @@ def test_the_run_records_the_configuration_and_what_it_read(
         "calendar": "XNYS",
         "max_stale_days": 3,
         "fill": "mid",
+        "rate": 0.0,
+        "dividend_yield": 0.0,
+        "fee_per_contract": 0.0,
+        "fee_per_unit": 0.0,
         "store": str(store.root),
     }
     assert first.source_version is not None
