@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from hedgeframe.events import EventComparison
     from hedgeframe.models import EventPreset
 
-__all__ = ["render_charts"]
+__all__ = ["comparison_styles", "event_charts", "overview_charts", "render_charts"]
 
 WINDOW_COLOR: Final = "#dfe8f3"
 
@@ -49,7 +49,7 @@ def _mark_window(axes: Any, *, preset: EventPreset) -> None:
         )
 
 
-def _path_charts(
+def event_charts(
     comparison: EventComparison, preset: EventPreset, styles: dict[str, SeriesStyle]
 ) -> list[Chart]:
     """Draw the event's value chart (indexed to 100 unless the preset says not) and LTV chart."""
@@ -138,6 +138,17 @@ def _margin_call_bars(comparison: EventComparison, styles: dict[str, SeriesStyle
     return Chart(name="margin-call-days", title=title, alt=title, figure=axes.figure)
 
 
+def comparison_styles(comparison: EventComparison) -> dict[str, SeriesStyle]:
+    """One style per template that ran, in the order the templates were given."""
+    ran = set(comparison.across_events.get_column("template_slug").to_list())
+    return template_styles([t.slug for t in comparison.templates if t.slug in ran])
+
+
+def overview_charts(comparison: EventComparison, styles: dict[str, SeriesStyle]) -> list[Chart]:
+    """Draw the two charts over every event: the rank heat-map and the margin-call days."""
+    return [_rank_heatmap(comparison), _margin_call_bars(comparison, styles)]
+
+
 def render_charts(comparison: EventComparison) -> list[Chart]:
     """Draw every chart of the event report: two overviews, then two per event.
 
@@ -147,9 +158,8 @@ def render_charts(comparison: EventComparison) -> list[Chart]:
         ``ranks-heatmap``, ``margin-call-days``, then ``<event>-value`` and
         ``<event>-ltv`` for each event in order.
     """
-    ran = set(comparison.across_events.get_column("template_slug").to_list())
-    styles = template_styles([t.slug for t in comparison.templates if t.slug in ran])
-    charts = [_rank_heatmap(comparison), _margin_call_bars(comparison, styles)]
+    styles = comparison_styles(comparison)
+    charts = overview_charts(comparison, styles)
     for preset in comparison.presets:
-        charts.extend(_path_charts(comparison, preset, styles))
+        charts.extend(event_charts(comparison, preset, styles))
     return charts

@@ -9,6 +9,7 @@ every chart of a report; the unhedged collateral is always the thick black line.
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ _PALETTE: Final = (
     "#7f7f7f",
     "#d62728",
 )
-_DASHES: Final[tuple[Any, ...]] = ("-", (0, (6, 2)), (0, (5, 2, 1, 2)), (0, (1.5, 1.5)))
+_DASHES: Final = ("-", "--", "-.", ":")
 """Solid, dashed, dash-dot, dotted: a line drawn over another leaves gaps to see through."""
 _MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "<", "*")
 _WIDEST: Final = 2.8
@@ -59,7 +60,7 @@ class SeriesStyle:
     """How one template's line is drawn: colour, dash pattern, marker, width, draw order."""
 
     color: str
-    linestyle: Any
+    linestyle: str
     marker: str
     linewidth: float
     zorder: float
@@ -134,6 +135,11 @@ def new_axes(width: float, height: float) -> Any:
     return figure.add_subplot()
 
 
+def _whole_pixels(inches: float) -> float:
+    """Round a size up to whole pixels, so the PNG is exactly the figure that was fitted."""
+    return math.ceil(inches * DPI - 1e-6) / DPI
+
+
 def _fit_layout(axes: Any, title: Any, *, min_width: float, min_height: float) -> None:
     """Set the margins to the labels so nothing is clipped, growing the figure if needed.
 
@@ -169,8 +175,12 @@ def _fit_layout(axes: Any, title: Any, *, min_width: float, min_height: float) -
         right = (beside.x1 - inner.x1) / DPI + _PAD_INCHES
         bottom = (inner.y0 - beside.y0) / DPI + _PAD_INCHES
         top = (beside.y1 - inner.y1) / DPI + _PAD_INCHES
-        new_width = max(width, left + right + min_width, full.width / DPI + 2 * _PAD_INCHES)
-        new_height = max(height, bottom + top + min_height, full.height / DPI + 2 * _PAD_INCHES)
+        new_width = _whole_pixels(
+            max(width, left + right + min_width, full.width / DPI + 2 * _PAD_INCHES)
+        )
+        new_height = _whole_pixels(
+            max(height, bottom + top + min_height, full.height / DPI + 2 * _PAD_INCHES)
+        )
         figure.set_size_inches(new_width, new_height)
         figure.subplots_adjust(
             left=left / new_width,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,15 @@ import pytest
 import hedgeframe as hf
 from hedgeframe.events import EventComparison, builtin_event_presets, compare_events
 from hedgeframe.report import build_html, describe_provider, render_charts
-from hedgeframe.report._format import fmt_ltv, fmt_money, fmt_pct
+from hedgeframe.report._format import (
+    fmt_int,
+    fmt_ltv,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    fmt_text,
+    fmt_utc,
+)
 
 EVENTS = ("china-deval-2015", "volmageddon-2018")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -92,9 +102,9 @@ def test_render_and_build_are_usable_alone(comparison: EventComparison) -> None:
     assert build_html(comparison, charts).startswith("<!DOCTYPE html>")
 
 
-def test_the_event_modules_do_not_load_matplotlib() -> None:
+def test_importing_the_reports_does_not_load_matplotlib() -> None:
     code = (
-        "import sys, hedgeframe, hedgeframe.events, hedgeframe.report; "
+        "import sys, hedgeframe, hedgeframe.events, hedgeframe.report, hedgeframe.cli; "
         "print('matplotlib' in sys.modules)"
     )
     out = subprocess.run(
@@ -107,7 +117,21 @@ def test_formats() -> None:
     assert fmt_ltv(float("inf")) == "inf (hedged value <= 0)"
     assert fmt_ltv(0.7512) == "75.1%"
     assert fmt_money(1234567.8) == "1,234,568"
-    assert fmt_pct(None) == ""
+    assert fmt_money(-3760.77) == "-3,761"
+    assert fmt_num(1409.339966) == "1,409.34"
+    assert fmt_pct(0.05655) == "5.7%"
+    assert fmt_int(1234) == "1,234"
+    assert fmt_text(date(2008, 5, 1)) == "2008-05-01"
+    assert fmt_utc(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02 03:04:05 UTC"
+
+
+@pytest.mark.parametrize("fmt", [fmt_ltv, fmt_money, fmt_num, fmt_pct, fmt_int, fmt_text])
+def test_a_missing_value_is_an_empty_cell(fmt: Callable[[object], str]) -> None:
+    """Null (SPEC 9.3), NaN and the -inf of a metric over no days never read as numbers."""
+    assert fmt(None) == ""
+    if fmt not in (fmt_int, fmt_text):
+        assert fmt(float("nan")) == ""
+        assert fmt(float("-inf")) == ""
 
 
 def test_provider_description_reads_like_a_sentence() -> None:
