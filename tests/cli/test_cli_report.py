@@ -20,6 +20,8 @@ Run = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``main(argv)`` with its exit code and captured output (as in ``test_cli.py``)."""
+
     def run(*argv: str, **kwargs: Any) -> tuple[int, str, str]:
         code = main(list(argv), **kwargs)
         captured = capsys.readouterr()

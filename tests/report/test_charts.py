@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
+from report_helpers import gfc_run
 
 import hedgeframe as hf
 from hedgeframe.events import EventComparison, compare_events
@@ -76,22 +77,11 @@ def charts(request: pytest.FixtureRequest) -> list[Chart]:
 
 @pytest.fixture(scope="module")
 def run_charts() -> list[Chart]:
-    provider = hf.SyntheticHistoricalProvider(hf.sample_store(), volatility=hf.ConstantVol(0.2))
-    templates = [
-        hf.protective_put(LONG_TEMPLATES[0]),
-        *hf.seed_templates(),
-    ]
-    scenario = hf.make_scenario(
-        templates,
-        provider,
-        symbol="^GSPC",
-        start_date=date(2008, 5, 1),
-        end_date=date(2009, 3, 31),
-        portfolio=hf.BacktestPortfolioState(
-            underlying_units=100, entry_spot=1409.34, loan_amount=84_000, margin_call_ltv=0.75
-        ),
+    templates = [hf.protective_put(LONG_TEMPLATES[0]), *hf.seed_templates()]
+    portfolio = hf.BacktestPortfolioState(
+        underlying_units=100, entry_spot=1409.34, loan_amount=84_000, margin_call_ltv=0.75
     )
-    return render_run_charts(hf.run_backtest(scenario, templates, provider))
+    return render_run_charts(gfc_run(templates, portfolio))
 
 
 def _drawn_texts(figure: Any) -> list[Text]:

@@ -8,67 +8,57 @@ header-to-column maps written here, on events whose columns all differ somewhere
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
-from report_html import HtmlTable, read_tables
+from report_helpers import Cell, HtmlTable, assert_shown, column, read_tables
 
 import hedgeframe as hf
 from hedgeframe.events import EventComparison, builtin_event_presets, compare_events
 from hedgeframe.models import RollPolicyType
 from hedgeframe.report._format import fmt_int, fmt_ltv, fmt_money, fmt_num, fmt_pct, fmt_text
 
-Row = dict[str, Any]
-Cell = Callable[[Row], str]
-
-
-def _column(name: str, fmt: Callable[[Any], str]) -> Cell:
-    return lambda row: fmt(row[name])
-
-
 ACROSS_CELLS: dict[str, Cell] = {
-    "rank": _column("rank", fmt_int),
-    "template": _column("template_slug", fmt_text),
-    "events": _column("events", fmt_int),
-    "mean rank": _column("mean_rank", fmt_num),
-    "1st places": _column("first_places", fmt_int),
-    "margin-call days unhedged": _column("margin_call_days_unhedged", fmt_int),
-    "margin-call days hedged": _column("margin_call_days_hedged", fmt_int),
-    "worst hedged LTV": _column("max_ltv_hedged", fmt_ltv),
-    "worst hedged drawdown": _column("worst_drawdown_hedged", fmt_pct),
-    "total hedge cost": _column("total_hedge_cost", fmt_money),
-    "mean hedge cost / collateral": _column("mean_hedge_cost_pct", fmt_pct),
+    "rank": column("rank", fmt_int),
+    "template": column("template_slug", fmt_text),
+    "events": column("events", fmt_int),
+    "mean rank": column("mean_rank", fmt_num),
+    "1st places": column("first_places", fmt_int),
+    "margin-call days unhedged": column("margin_call_days_unhedged", fmt_int),
+    "margin-call days hedged": column("margin_call_days_hedged", fmt_int),
+    "worst hedged LTV": column("max_ltv_hedged", fmt_ltv),
+    "worst hedged drawdown": column("worst_drawdown_hedged", fmt_pct),
+    "total hedge cost": column("total_hedge_cost", fmt_money),
+    "mean hedge cost / collateral": column("mean_hedge_cost_pct", fmt_pct),
 }
 SUMMARY_CELLS: dict[str, Cell] = {
-    "rank": _column("rank", fmt_int),
-    "template": _column("template_slug", fmt_text),
-    "margin-call days hedged": _column("margin_call_days_hedged", fmt_int),
-    "days kept out of a call": _column("days_protected_below_threshold", fmt_int),
-    "max hedged LTV": _column("max_ltv_hedged", fmt_ltv),
-    "hedged drawdown": _column("worst_drawdown_hedged", fmt_pct),
-    "hedge cost": _column("total_hedge_cost", fmt_money),
+    "rank": column("rank", fmt_int),
+    "template": column("template_slug", fmt_text),
+    "margin-call days hedged": column("margin_call_days_hedged", fmt_int),
+    "days kept out of a call": column("days_protected_below_threshold", fmt_int),
+    "max hedged LTV": column("max_ltv_hedged", fmt_ltv),
+    "hedged drawdown": column("worst_drawdown_hedged", fmt_pct),
+    "hedge cost": column("total_hedge_cost", fmt_money),
     "cost / collateral": lambda row: fmt_pct(row["total_hedge_cost"] / row["start_value"]),
-    "option proceeds": _column("total_option_payoff_realized", fmt_money),
-    "hedged end value": _column("end_value_hedged_net", fmt_money),
-    "unhedged end value": _column("end_value_unhedged", fmt_money),
-    "rolls": _column("roll_count", fmt_int),
-    "status": _column("status", fmt_text),
+    "option proceeds": column("total_option_payoff_realized", fmt_money),
+    "hedged end value": column("end_value_hedged_net", fmt_money),
+    "unhedged end value": column("end_value_unhedged", fmt_money),
+    "rolls": column("roll_count", fmt_int),
+    "status": column("status", fmt_text),
 }
 EVENTS_CELLS: dict[str, Cell] = {
-    "event": _column("event_slug", fmt_text),
-    "symbol": _column("symbol", fmt_text),
-    "window start": _column("window_start", fmt_text),
-    "window end": _column("window_end", fmt_text),
-    "first day": _column("first_day", fmt_text),
-    "last day": _column("last_day", fmt_text),
-    "trading days": _column("trading_days", fmt_int),
-    "first close": _column("entry_spot", fmt_num),
-    "unhedged drawdown": _column("worst_drawdown_unhedged", fmt_pct),
-    "max unhedged LTV": _column("max_ltv_unhedged", fmt_ltv),
-    "margin-call days unhedged": _column("margin_call_days_unhedged", fmt_int),
+    "event": column("event_slug", fmt_text),
+    "symbol": column("symbol", fmt_text),
+    "window start": column("window_start", fmt_text),
+    "window end": column("window_end", fmt_text),
+    "first day": column("first_day", fmt_text),
+    "last day": column("last_day", fmt_text),
+    "trading days": column("trading_days", fmt_int),
+    "first close": column("entry_spot", fmt_num),
+    "unhedged drawdown": column("worst_drawdown_unhedged", fmt_pct),
+    "max unhedged LTV": column("max_ltv_unhedged", fmt_ltv),
+    "margin-call days unhedged": column("margin_call_days_unhedged", fmt_int),
 }
 SAME_EVERYWHERE = {("symbol", "event")}
 """Columns allowed to look alike here: one symbol, and its pairing is checked by name."""
@@ -102,16 +92,6 @@ def tables(
     return read_tables(report.read_text(encoding="utf-8"))
 
 
-def _assert_shown(table: HtmlTable, frame: pl.DataFrame, cells: dict[str, Cell]) -> None:
-    assert table.head == list(cells)
-    assert len(table.rows) == frame.height
-    for index, (shown, row) in enumerate(
-        zip(table.as_dicts(), frame.iter_rows(named=True), strict=True)
-    ):
-        for header, value in shown.items():
-            assert value == cells[header](row), f"row {index}, column {header!r}"
-
-
 @pytest.mark.parametrize(
     ("table_name", "cells"),
     [("across_events", ACROSS_CELLS), ("summary", SUMMARY_CELLS), ("events", EVENTS_CELLS)],
@@ -127,19 +107,19 @@ def test_the_fixture_tells_every_column_apart(
 
 def test_across_events_table(comparison: EventComparison, tables: list[HtmlTable]) -> None:
     (table,) = [t for t in tables if t.heading == "Across events"]
-    _assert_shown(table, comparison.across_events, ACROSS_CELLS)
+    assert_shown(table, comparison.across_events, ACROSS_CELLS)
 
 
 def test_events_table(comparison: EventComparison, tables: list[HtmlTable]) -> None:
     (table,) = [t for t in tables if t.heading == "Events"]
-    _assert_shown(table, comparison.events, EVENTS_CELLS)
+    assert_shown(table, comparison.events, EVENTS_CELLS)
 
 
 def test_each_event_summary(comparison: EventComparison, tables: list[HtmlTable]) -> None:
     for preset in comparison.presets:
         (table,) = [t for t in tables if t.heading == preset.display_name]
         summary = comparison.summary.filter(pl.col("event_slug") == preset.slug)
-        _assert_shown(table, summary, SUMMARY_CELLS)
+        assert_shown(table, summary, SUMMARY_CELLS)
 
 
 def test_rank_heat_table(comparison: EventComparison, tables: list[HtmlTable]) -> None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
-from report_html import HtmlTable, read_tables
+from report_helpers import Cell, HtmlTable, assert_shown, column, gfc_run, read_tables
 
 import hedgeframe as hf
 from hedgeframe.errors import BadInputError, HedgeframeError
@@ -35,41 +33,33 @@ PORTFOLIO = hf.BacktestPortfolioState(
     financing_rate=0.01,
 )
 
-Row = dict[str, Any]
-Cell = Callable[[Row], str]
-
-
-def _column(name: str, fmt: Callable[[Any], str]) -> Cell:
-    return lambda row: fmt(row[name])
-
-
 COMPARISON_CELLS: dict[str, Cell] = {
-    "rank": _column("rank", fmt_int),
-    "template": _column("template_slug", fmt_text),
-    "status": _column("status", fmt_text),
-    "margin-call days hedged": _column("margin_call_days_hedged", fmt_int),
-    "margin-call days unhedged": _column("margin_call_days_unhedged", fmt_int),
-    "max hedged LTV": _column("max_ltv_hedged", fmt_ltv),
-    "worst hedged drawdown": _column("worst_drawdown_hedged", fmt_pct),
-    "hedge cost": _column("total_hedge_cost", fmt_money),
+    "rank": column("rank", fmt_int),
+    "template": column("template_slug", fmt_text),
+    "status": column("status", fmt_text),
+    "margin-call days hedged": column("margin_call_days_hedged", fmt_int),
+    "margin-call days unhedged": column("margin_call_days_unhedged", fmt_int),
+    "max hedged LTV": column("max_ltv_hedged", fmt_ltv),
+    "worst hedged drawdown": column("worst_drawdown_hedged", fmt_pct),
+    "hedge cost": column("total_hedge_cost", fmt_money),
     "cost / collateral": lambda row: fmt_pct(row["total_hedge_cost"] / row["start_value"]),
-    "hedged end value": _column("end_value_hedged_net", fmt_money),
-    "unhedged end value": _column("end_value_unhedged", fmt_money),
-    "rolls": _column("roll_count", fmt_int),
+    "hedged end value": column("end_value_hedged_net", fmt_money),
+    "unhedged end value": column("end_value_unhedged", fmt_money),
+    "rolls": column("roll_count", fmt_int),
 }
 """What each header of the ranked comparison must show, from a ``comparison`` row."""
 
 TRADE_CELLS: dict[str, Cell] = {
-    "date": _column("date", fmt_text),
-    "action": _column("action", fmt_text),
-    "leg": _column("leg_id", fmt_text),
-    "type": _column("option_type", fmt_text),
-    "strike": _column("strike", fmt_num),
-    "expiry": _column("expiry", fmt_text),
-    "quantity": _column("quantity", fmt_num),
-    "price": _column("price", fmt_num),
-    "cashflow": _column("cashflow", fmt_num),
-    "reason": _column("reason", fmt_text),
+    "date": column("date", fmt_text),
+    "action": column("action", fmt_text),
+    "leg": column("leg_id", fmt_text),
+    "type": column("option_type", fmt_text),
+    "strike": column("strike", fmt_num),
+    "expiry": column("expiry", fmt_text),
+    "quantity": column("quantity", fmt_num),
+    "price": column("price", fmt_num),
+    "cashflow": column("cashflow", fmt_num),
+    "reason": column("reason", fmt_text),
 }
 """What each header of a template's trade table must show, from a ``trades`` row."""
 
@@ -77,9 +67,6 @@ TRADE_CELLS: dict[str, Cell] = {
 @pytest.fixture(scope="module")
 def result() -> hf.BacktestRunResult:
     """A GFC run whose columns all differ: rolls, hedged margin calls, costs, drawdowns."""
-    provider = hf.SyntheticHistoricalProvider(
-        hf.sample_store(), volatility=hf.ConstantVol(0.2), spread_pct=0.01
-    )
     roll = hf.RollPolicy(policy_type=RollPolicyType.ROLL_N_DAYS_BEFORE_EXPIRY, days_before_expiry=5)
     seeds = {t.slug: t for t in hf.seed_templates()}
     templates = [
@@ -88,15 +75,7 @@ def result() -> hf.BacktestRunResult:
         seeds["protective-put-95pct-12m"],
         seeds["ladder-33-33-33-atm-95pct-90pct-12m"],
     ]
-    scenario = hf.make_scenario(
-        templates,
-        provider,
-        symbol="^GSPC",
-        start_date=START,
-        end_date=END,
-        portfolio=PORTFOLIO,
-    )
-    return hf.run_backtest(scenario, templates, provider)
+    return gfc_run(templates, PORTFOLIO)
 
 
 @pytest.fixture(scope="module")
@@ -115,16 +94,6 @@ def _table(tables: list[HtmlTable], heading: str) -> HtmlTable:
     return found[0]
 
 
-def _shown_as_expected(table: HtmlTable, frame: pl.DataFrame, cells: dict[str, Cell]) -> None:
-    assert table.head == [h for h in table.head if h in cells], f"unexpected headers {table.head}"
-    assert len(table.rows) == frame.height
-    for index, (shown, row) in enumerate(
-        zip(table.as_dicts(), frame.iter_rows(named=True), strict=True)
-    ):
-        for header, value in shown.items():
-            assert value == cells[header](row), f"row {index}, column {header!r}"
-
-
 def test_the_fixture_tells_every_column_apart(result: hf.BacktestRunResult) -> None:
     """Two columns with the same format differ somewhere, so showing one as the other fails."""
     rows = list(result.comparison.iter_rows(named=True))
@@ -139,8 +108,7 @@ def test_ranked_comparison_shows_the_comparison_table(
     result: hf.BacktestRunResult, tables: list[HtmlTable]
 ) -> None:
     table = _table(tables, "Ranked comparison")
-    assert table.head == list(COMPARISON_CELLS)
-    _shown_as_expected(table, result.comparison, COMPARISON_CELLS)
+    assert_shown(table, result.comparison, COMPARISON_CELLS)
     assert [row["rank"] for row in table.as_dicts()] == ["1", "2", "3", "4"]
 
 
@@ -150,8 +118,7 @@ def test_each_template_has_its_trades(
     for template in result.template_snapshots:
         table = _table(tables, f"{template.slug} v{template.version}")
         trades = result.trades.filter(pl.col("template_id") == template.template_id)
-        assert table.head == list(TRADE_CELLS)  # continuous units: no contracts column
-        _shown_as_expected(table, trades, TRADE_CELLS)
+        assert_shown(table, trades, TRADE_CELLS)  # continuous units: no contracts column
 
 
 def test_a_long_trade_log_shows_its_first_trades_and_says_so(
@@ -162,7 +129,7 @@ def test_a_long_trade_log_shows_its_first_trades_and_says_so(
     trades = result.trades.filter(pl.col("template_id") == rolled.template_id)
     assert trades.height == 30
     table = _table(read_tables(page), "put-80pct-1m-rolled v1")
-    _shown_as_expected(table, trades.head(3), TRADE_CELLS)
+    assert_shown(table, trades.head(3), TRADE_CELLS)
     assert "First 3 of 30 trades shown; all of them are in the trades table." in page
     two = next(t for t in result.template_snapshots if t.slug == "protective-put-95pct-12m")
     assert len(_table(read_tables(page), f"{two.slug} v1").rows) == 2

@@ -1,15 +1,31 @@
-"""Read a report's HTML back into its tables, as a person would read them.
+"""What the report tests share: the HTML read back as tables, cell maps, a sample run.
 
-The report tests compare every cell shown with the result table it comes from; this
-parser (the standard library's, not the report's own code) gives them the cells.
+The report tests compare every cell shown with the result table it comes from: the HTML
+is parsed with the standard library's parser (not the report's own code), and each
+header is mapped, in the test, to the cell it must show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from html.parser import HTMLParser
+from typing import Any
 
-__all__ = ["HtmlTable", "read_tables"]
+import polars as pl
+
+import hedgeframe as hf
+
+__all__ = ["Cell", "HtmlTable", "assert_shown", "column", "gfc_run", "read_tables"]
+
+Cell = Callable[[dict[str, Any]], str]
+"""What one header must show, computed from the row of the table it comes from."""
+
+
+def column(name: str, fmt: Callable[[Any], str]) -> Cell:
+    """The cell that shows column ``name`` in format ``fmt``."""
+    return lambda row: fmt(row[name])
 
 
 @dataclass
@@ -76,3 +92,32 @@ def read_tables(document: str) -> list[HtmlTable]:
     reader.feed(document)
     reader.close()
     return reader.tables
+
+
+def assert_shown(table: HtmlTable, frame: pl.DataFrame, cells: dict[str, Cell]) -> None:
+    """Every row and cell of ``table`` is ``frame``'s, formatted as ``cells`` says."""
+    assert table.head == list(cells)
+    assert len(table.rows) == frame.height
+    for index, (shown, row) in enumerate(
+        zip(table.as_dicts(), frame.iter_rows(named=True), strict=True)
+    ):
+        for header, value in shown.items():
+            assert value == cells[header](row), f"row {index}, column {header!r}"
+
+
+def gfc_run(
+    templates: Sequence[hf.StrategyTemplate], portfolio: hf.BacktestPortfolioState
+) -> hf.BacktestRunResult:
+    """Run templates on the bundled S&P 500 from 2008-05-01 to 2009-03-31 (20 % vol, 1 % spread)."""
+    provider = hf.SyntheticHistoricalProvider(
+        hf.sample_store(), volatility=hf.ConstantVol(0.2), spread_pct=0.01
+    )
+    scenario = hf.make_scenario(
+        templates,
+        provider,
+        symbol="^GSPC",
+        start_date=date(2008, 5, 1),
+        end_date=date(2009, 3, 31),
+        portfolio=portfolio,
+    )
+    return hf.run_backtest(scenario, templates, provider)
