@@ -29,7 +29,6 @@ from hedgeframe.report._run_charts import render_run_charts
 from hedgeframe.report._run_report import (
     MAX_TRADES,
     build_run_html,
-    run_comparison,
     write_run_report,
 )
 
@@ -50,7 +49,6 @@ __all__ = [
     "describe_provider",
     "render_charts",
     "render_run_charts",
-    "run_comparison",
     "template_styles",
     "write_report",
     "write_run_report",

@@ -27,8 +27,11 @@ from hedgeframe.report._format import (
     ACROSS_COLUMNS,
     EVENT_SUMMARY_COLUMNS,
     EVENTS_COLUMNS,
+    fmt_int,
     fmt_ltv,
+    fmt_money,
     fmt_num,
+    fmt_pct,
     fmt_utc,
 )
 from hedgeframe.report._html import (
@@ -137,11 +140,11 @@ def _event_section(
         f"{row['symbol']}, window {row['window_start']} to {row['window_end']}"
         + (f", anchor {preset.anchor_date}" if preset.anchor_date else "")
         + f"; run {row['first_day']} to {row['last_day']} ({row['trading_days']} trading days)"
-        f"; first close {row['entry_spot']:,.2f}; {row['underlying_units']:,.2f} units; "
-        f"loan {row['loan_amount']:,.0f} {comparison.portfolio.currency}; unhedged drawdown "
-        f"{row['worst_drawdown_unhedged']:.1%}, max unhedged LTV "
+        f"; first close {fmt_num(row['entry_spot'])}; {fmt_num(row['underlying_units'])} "
+        f"units; loan {fmt_money(row['loan_amount'])} {comparison.portfolio.currency}; "
+        f"unhedged drawdown {fmt_pct(row['worst_drawdown_unhedged'])}, max unhedged LTV "
         f"{fmt_ltv(row['max_ltv_unhedged'])}, "
-        f"{row['margin_call_days_unhedged']} margin-call day(s) unhedged"
+        f"{fmt_int(row['margin_call_days_unhedged'])} margin-call day(s) unhedged"
     )
     tags = ", ".join(preset.tags)
     notes = "".join(f"<li>{esc(note)}</li>" for note in run.scenario_snapshot.notes)

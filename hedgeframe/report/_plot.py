@@ -48,7 +48,7 @@ _MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "<", "*")
 _WIDEST: Final = 2.8
 _NARROWEST: Final = 1.3
 _MARKER_SPACING: Final = 0.09
-"""Markers every 9 % of the plot's diagonal, staggered per template so they never stack."""
+"""Markers every 9 % of the plot's diagonal, staggered per template so they seldom stack."""
 UNHEDGED_COLOR: Final = "#111111"
 _PAD_INCHES: Final = 0.12
 _LABEL_WIDTH: Final = 44

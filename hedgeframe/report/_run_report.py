@@ -181,15 +181,15 @@ def build_run_html(
         ("provider", provider),
     )
     chart_part = (
-        "".join(chart_html(chart) for chart in charts)
-        if charts
-        else "<p class='notes'>This run kept no daily path, so there are no paths to draw.</p>"
+        "<p class='notes'>This run kept no daily path, so there are no paths to draw.</p>"
+        if result.daily_path.is_empty()
+        else "".join(chart_html(chart) for chart in charts)
     )
     body = (
         f"<h1>Backtest run: {esc(scenario.display_name or scenario.slug)}</h1>"
         f"<p class='subtitle'>{len(result.template_snapshots)} hedge template(s) on "
         f"{esc(scenario.symbol)}, {scenario.start_date} to {scenario.end_date}"
-        + (f" ({days} trading days)" if days else "")
+        + (f" ({fmt_int(days)} trading days)" if days else "")
         + "</p>"
         + meta_table(meta)
         + caveat_box([pricing_caveat(scenario.provider_ref.pricing_mode), DAILY_CLOSES_CAVEAT])

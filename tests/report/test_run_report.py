@@ -7,6 +7,7 @@ here (not the report's own column list), so a column shown under another's heade
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 from datetime import date
@@ -19,7 +20,7 @@ from report_helpers import Cell, HtmlTable, assert_shown, column, gfc_run, read_
 import hedgeframe as hf
 from hedgeframe.errors import BadInputError, HedgeframeError
 from hedgeframe.models import RollPolicyType
-from hedgeframe.report import build_run_html, render_run_charts
+from hedgeframe.report import MAX_TRADES, build_run_html, render_run_charts
 from hedgeframe.report._format import fmt_int, fmt_ltv, fmt_money, fmt_num, fmt_pct, fmt_text
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -226,11 +227,17 @@ def test_charts_are_embedded_and_written_beside_the_report(
 
 
 def test_a_run_without_a_daily_path_has_no_charts(result: hf.BacktestRunResult) -> None:
+    assert "kept no daily path" not in build_run_html(result, [])
     empty = result.model_copy(update={"daily_path": result.daily_path.clear()})
     assert render_run_charts(empty) == []
     page = build_run_html(empty, [])
     assert "This run kept no daily path" in page
     assert "not kept (the run was made with keep_daily_path=False)" in page
+
+
+def test_the_default_trade_cap_is_the_report_module_s() -> None:
+    default = inspect.signature(hf.BacktestRunResult.write_html).parameters["max_trades"]
+    assert default.default == MAX_TRADES == 100
 
 
 @pytest.mark.parametrize("max_trades", [0, -5])
