@@ -11,7 +11,6 @@ Layout: ``_format`` (number formats and column lists, shared with the command li
 (chart building blocks), then one ``_*_charts`` and one ``_*_report`` module per report.
 """
 
-from hedgeframe.report._describe import describe_provider
 from hedgeframe.report._event_charts import render_charts
 from hedgeframe.report._event_report import build_html, write_report
 from hedgeframe.report._format import (
@@ -46,7 +45,6 @@ __all__ = [
     "build_html",
     "build_run_html",
     "check_report_path",
-    "describe_provider",
     "render_charts",
     "render_run_charts",
     "template_styles",

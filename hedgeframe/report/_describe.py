@@ -1,28 +1,28 @@
-"""Assumptions in words: provider, volatility rule, templates, execution, ranking, caveats.
+"""Assumptions in words: provider, templates, execution, ranking, caveats.
 
-Both reports (and the command line, for the provider) describe a run's assumptions with
-these, so a provider or a template reads the same wherever it is shown. Functions ending
-in ``_note``/``_table`` return HTML; the others plain text.
+Both reports describe a run's assumptions with these, so a template or the execution
+reads the same in each; the provider's words are its typed configuration's own
+(``describe()``, also what the command line prints). Functions ending in
+``_notes``/``_note``/``_table`` return HTML; the others plain text.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
+from hedgeframe.errors import HedgeframeError
 from hedgeframe.models import PricingMode, RollPolicyType
-from hedgeframe.report._format import fmt_text
+from hedgeframe.providers import parse_provider_config
 from hedgeframe.report._html import esc
 
 if TYPE_CHECKING:
-    from hedgeframe.models import StrategyTemplate
+    from hedgeframe.models import ProviderSnapshot, StrategyTemplate
 
 __all__ = [
     "DAILY_CLOSES_CAVEAT",
     "LTV_DEFINITIONS",
     "RANKING_RULE",
-    "describe_provider",
     "describe_template",
     "execution_note",
     "pricing_caveat",
@@ -48,50 +48,21 @@ DAILY_CLOSES_CAVEAT: Final = (
 )
 
 
-def _describe_volatility(config: Any) -> str:
-    if not isinstance(config, dict):
-        return fmt_text(config)
-    kind = config.get("kind")
-    if kind == "constant":
-        return f"constant {config['value']:.1%}"
-    if kind == "index":
-        return f"{config['symbol']} close x {config['scale']:g} on the same day"
-    if kind == "trailing_realized":
-        return (
-            f"{config['window']}-day trailing realized volatility of the underlying "
-            "(sample stdev of daily log returns up to the day, x sqrt("
-            f"{config.get('annualization', 252)}))"
-        )
-    if kind == "step":
-        steps = ", ".join(f"{d}: {s:.1%}" for d, s in config["steps"])
-        return f"step schedule ({steps})"
-    if kind == "first_available":
-        parts = [_describe_volatility(regime) for regime in config["regimes"]]
-        return "; where not yet available: ".join(parts)
-    return json.dumps(config, sort_keys=True)
+def provider_notes(snapshot: ProviderSnapshot) -> str:
+    """Return the "Pricing and data" paragraph: the provider's configuration in words.
 
-
-def describe_provider(provider_id: str, pricing_mode: str, config: dict[str, Any]) -> list[str]:
-    """Describe a provider's frozen configuration as readable lines (report, CLI)."""
-    lines = [f"provider {provider_id} ({pricing_mode})"]
-    for key, value in config.items():
-        if key == "volatility":
-            lines.append(f"volatility: {_describe_volatility(value)}")
-        elif key in ("rate", "dividend_yield"):
-            lines.append(f"{key.replace('_', ' ')}: {value:.2%} (continuously compounded)")
-        elif key == "spread_pct":
-            lines.append(
-                f"bid/ask spread: {value:.2%} of the mid (buys pay half of it, sales receive "
-                "half less; settlement at expiry pays none)"
-            )
-        else:
-            lines.append(f"{key.replace('_', ' ')}: {value}")
-    return lines
-
-
-def provider_notes(provider_id: str, pricing_mode: PricingMode, config: dict[str, Any]) -> str:
-    """Return the "Pricing and data" paragraph: :func:`describe_provider` as a list."""
-    lines = describe_provider(provider_id, pricing_mode.value, config)
+    The words are the typed configuration's own (``describe()``, as the command line
+    prints them). A stored configuration this version cannot read is listed as stored,
+    with the reason, rather than failing the report.
+    """
+    try:
+        lines = parse_provider_config(snapshot.config).describe()
+    except HedgeframeError as exc:
+        lines = [
+            f"provider {snapshot.provider_id}",
+            *(f"{key}: {value}" for key, value in snapshot.config.items()),
+            f"(not readable as a provider configuration by this version: {exc})",
+        ]
     items = "".join(f"<li>{esc(line)}</li>" for line in lines)
     return f"<p><b>Pricing and data.</b></p><ul class='notes'>{items}</ul>"
 

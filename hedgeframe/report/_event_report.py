@@ -115,12 +115,11 @@ def _caveats(comparison: EventComparison) -> str:
 
 
 def _assumptions(comparison: EventComparison) -> str:
-    snapshot = comparison.provider_snapshot
     ran = set(comparison.across_events.get_column("template_slug").to_list())
     return (
         "<h2 id='assumptions'>Assumptions</h2>"
         f"<p><b>Portfolio.</b> {esc(comparison.portfolio.describe())}. {LTV_DEFINITIONS}</p>"
-        + provider_notes(snapshot.provider_id, comparison.pricing_mode, snapshot.config)
+        + provider_notes(comparison.provider_snapshot)
         + execution_note("each event's first day")
         + f"<p><b>Ranking.</b> Within an event, {RANKING_RULE}. Across events the same rule "
         "is applied to the totals (sum of margin-call days, worst LTV, sum of costs, sum of "

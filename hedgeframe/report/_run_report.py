@@ -125,7 +125,6 @@ def _warnings_note(result: BacktestRunResult) -> str:
 
 def _assumptions(result: BacktestRunResult) -> str:
     scenario = result.scenario_snapshot
-    snapshot = result.provider_snapshot
     notes = "".join(f"<li>{esc(note)}</li>" for note in scenario.notes)
     return (
         "<h2 id='assumptions'>Assumptions</h2>"
@@ -134,7 +133,7 @@ def _assumptions(result: BacktestRunResult) -> str:
         + "<h3>Portfolio</h3>"
         + facts_table(_portfolio_facts(result))
         + f"<p class='notes'>{LTV_DEFINITIONS}</p>"
-        + provider_notes(snapshot.provider_id, scenario.provider_ref.pricing_mode, snapshot.config)
+        + provider_notes(result.provider_snapshot)
         + execution_note("the scenario's first day")
         + f"<p><b>Ranking.</b> {RANKING_RULE}; a template that could not run every day "
         "ranks after those that did.</p>"

@@ -13,7 +13,10 @@ import pytest
 
 import hedgeframe as hf
 from hedgeframe.events import EventComparison, builtin_event_presets, compare_events
-from hedgeframe.report import build_html, describe_provider, render_charts
+from hedgeframe.models import ProviderSnapshot
+from hedgeframe.providers import parse_provider_config
+from hedgeframe.report import build_html, render_charts
+from hedgeframe.report._describe import provider_notes
 from hedgeframe.report._format import (
     fmt_int,
     fmt_ltv,
@@ -134,17 +137,24 @@ def test_a_missing_value_is_an_empty_cell(fmt: Callable[[object], str]) -> None:
         assert fmt(float("-inf")) == ""
 
 
-def test_provider_description_reads_like_a_sentence() -> None:
-    lines = describe_provider(
-        "synthetic_v1",
-        "synthetic_bs_mid",
-        {
-            "volatility": {"kind": "step", "steps": [["2008-09-15", 0.45]]},
-            "rate": 0.01,
-            "spread_pct": 0.0,
-            "calendar": "XNYS",
-        },
-    )
-    assert lines[0] == "provider synthetic_v1 (synthetic_bs_mid)"
-    assert "volatility: step schedule (2008-09-15: 45.0%)" in lines
-    assert "rate: 1.00% (continuously compounded)" in lines
+def test_provider_notes_use_the_typed_configuration_s_words() -> None:
+    stored = {
+        "volatility": {"kind": "step", "steps": [["2008-09-15", 0.45]]},
+        "rate": 0.01,
+        "spread_pct": 0.0,
+        "calendar": "XNYS",
+    }
+    notes = provider_notes(ProviderSnapshot(provider_id="synthetic_v1", config=stored))
+    lines = parse_provider_config(stored).describe()
+    assert notes.count("<li>") == len(lines)
+    for line in lines:
+        assert f"<li>{line}</li>" in notes
+    assert "<li>volatility: step schedule (2008-09-15: 45.0%)</li>" in notes
+    assert "<li>rate: 1.00% (continuously compounded)</li>" in notes
+
+
+def test_an_unreadable_stored_configuration_is_listed_not_fatal() -> None:
+    notes = provider_notes(ProviderSnapshot(provider_id="old_v0", config={"colour": 1}))
+    assert "<li>provider old_v0</li><li>colour: 1</li>" in notes
+    assert "not readable as a provider configuration by this version" in notes
+    assert "colour" in notes.rsplit("<li>", 1)[1]  # the reason names the refused key
