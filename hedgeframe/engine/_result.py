@@ -148,6 +148,39 @@ class BacktestRunResult(FrozenModel):
             written[name] = path
         return written
 
+    def write_html(
+        self,
+        path: str | Path,
+        *,
+        charts_dir: str | Path | None = None,
+        max_trades: int = 100,
+    ) -> Path:
+        """Write the self-contained HTML report of this run, and its charts as PNG files.
+
+        The report shows the assumptions (scenario, portfolio, provider, templates,
+        warnings), the ranked comparison, value and LTV paths, and each template's trades
+        (``docs/events-and-report.md``).
+
+        Parameters
+        ----------
+        path
+            The HTML file.
+        charts_dir
+            Folder for the PNG copies of the charts; default ``<path's folder>/charts``.
+        max_trades
+            Trades shown per template; a longer log shows its first ``max_trades`` and
+            says how many there are (all of them are in :attr:`trades`).
+
+        Raises
+        ------
+        BadInputError
+            When ``max_trades`` is below 1 or the report cannot be written there
+            (nothing is written then).
+        """
+        from hedgeframe.report import write_run_report  # matplotlib loads only when reporting
+
+        return write_run_report(self, path, charts_dir=charts_dir, max_trades=max_trades)
+
     @property
     def template_results(self) -> list[TemplateBacktestResult]:
         """The tables as one record per template (convenient for small runs)."""
