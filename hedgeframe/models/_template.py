@@ -81,6 +81,16 @@ class StrikeRule(FrozenModel):
             check_ratio(self.value, "spot_pct strike value", high=MAX_SPOT_PCT)
         return self
 
+    def __str__(self) -> str:
+        value = self.value
+        if self.rule_type is StrikeRuleType.ZERO_COST or value is None:
+            return "the strike whose premium pays for the long legs (zero cost)"
+        if self.rule_type is StrikeRuleType.SPOT_PCT:
+            return f"{value * 100:g} % of spot"
+        if self.rule_type is StrikeRuleType.FIXED_STRIKE:
+            return f"strike {value:,g}"
+        return f"delta {value:g}"
+
     @property
     def number(self) -> float:
         """The rule's value, for rules that have one (every rule but ``zero_cost``)."""
@@ -177,6 +187,13 @@ class TemplateLeg(FrozenModel):
         """The share of the underlying units this leg covers: weight x coverage."""
         return self.allocation_weight * self.target_coverage_pct
 
+    def describe(self) -> str:
+        """Say the leg in words: ``short call at 110 % of spot, 365 days, covers 100 % ...``."""
+        return (
+            f"{self.side} {self.option_type} at {self.strike_rule}, "
+            f"{self.target_expiry_days} days, covers {self.units_share * 100:.3g} % of the units"
+        )
+
 
 def _new_template_id() -> str:
     return str(uuid.uuid4())
@@ -233,6 +250,18 @@ class StrategyTemplate(FrozenModel):
         _check_short_calls(self.legs)
         _check_short_puts(self.legs)
         return self
+
+    def describe(self) -> str:
+        """Say the template's rule in words: its legs, and how they roll."""
+        if not self.legs:
+            return "no hedge: the collateral and the loan alone"
+        policy = self.roll_policy
+        roll = (
+            f"rolled {policy.days_before_expiry} sessions before expiry"
+            if policy.policy_type is RollPolicyType.ROLL_N_DAYS_BEFORE_EXPIRY
+            else "held to expiry, then replaced"
+        )
+        return "; ".join([*(leg.describe() for leg in self.legs), roll])
 
     @property
     def target_expiry_days(self) -> int | None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from hedgeframe.errors import HedgeframeError
-from hedgeframe.models import PricingMode, RollPolicyType
+from hedgeframe.models import PricingMode
 from hedgeframe.providers import parse_provider_config
 from hedgeframe.report._html import esc
 
@@ -23,7 +23,6 @@ __all__ = [
     "DAILY_CLOSES_CAVEAT",
     "LTV_DEFINITIONS",
     "RANKING_RULE",
-    "describe_template",
     "execution_note",
     "pricing_caveat",
     "provider_notes",
@@ -81,31 +80,13 @@ def templates_table(templates: Sequence[StrategyTemplate]) -> str:
     """Each template's slug, version, name and rule in words, as an HTML table."""
     rows = "".join(
         f"<tr><td>{esc(t.slug)}</td><td>{t.version}</td><td>{esc(t.display_name)}</td>"
-        f"<td>{esc(describe_template(t))}</td></tr>"
+        f"<td>{esc(t.describe())}</td></tr>"
         for t in templates
     )
     return (
         "<table><thead><tr><th>slug</th><th>version</th><th>name</th><th>rule</th></tr>"
         f"</thead><tbody>{rows}</tbody></table>"
     )
-
-
-def describe_template(template: StrategyTemplate) -> str:
-    """One line per template: its legs, how it rolls, and what share of the units it covers."""
-    legs = ", ".join(
-        f"{leg.side} {leg.option_type} at {leg.strike_rule.value:.0%} of spot, "
-        f"weight {leg.allocation_weight:.0%}, {leg.target_expiry_days} days"
-        for leg in template.legs
-    )
-    policy = template.roll_policy
-    roll = (
-        f"rolled {policy.days_before_expiry} sessions before expiry"
-        if policy.policy_type is RollPolicyType.ROLL_N_DAYS_BEFORE_EXPIRY
-        else "held to expiry, then replaced"
-    )
-    coverage = {leg.target_coverage_pct for leg in template.legs}
-    covered = ", ".join(f"{c:.0%}" for c in sorted(coverage))
-    return f"{legs}; {roll}; covers {covered} of the units"
 
 
 def pricing_caveat(pricing_mode: PricingMode) -> str:

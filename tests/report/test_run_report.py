@@ -182,8 +182,8 @@ def test_assumptions_name_provider_engine_run_and_templates(
     ]
     rolled = templates.as_dicts()[1]["rule"]
     assert rolled == (
-        "long put at 80% of spot, weight 100%, 30 days; rolled 5 sessions before expiry; "
-        "covers 100% of the units"
+        "long put at 80 % of spot, 30 days, covers 100 % of the units; "
+        "rolled 5 sessions before expiry"
     )
 
 
