@@ -149,7 +149,11 @@ def bar_columns(
         raise BadInputError(msg)
     (column,) = found[kind]
     other = "adjusted" if kind == "raw" else "raw"
-    note = f"close: {column!r} ({kind})"
-    if found[other]:
-        note += f"; the file also has {found[other][0]!r} (close={other!r}, --close {other})"
+    if not found[other]:  # one close: named only when it is not the usual raw one
+        notes = () if kind == "raw" else (f"close: {column!r} ({kind})",)
+        return Columns(chosen | {"close": column}, notes)
+    note = (
+        f"close: {column!r} ({kind}); the file also has {found[other][0]!r} "
+        f"(close={other!r}, --close {other})"
+    )
     return Columns(chosen | {"close": column}, (note,))

@@ -131,13 +131,14 @@ def _in_file(
     """Failures of the checked frame, located in the file: line, date and file column."""
     if failures.is_empty():
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    date_column = spec.columns[spec.date_column]
+    date_column = spec.columns.get(spec.date_column)
     located = pl.DataFrame(
         {
             "row": np.arange(raw.height, dtype=np.int64),
             "line": lines,
-            "date": raw.get_column(date_column),
-        }
+            "date": raw.get_column(date_column) if date_column else None,
+        },
+        schema_overrides={"date": pl.String},
     )
     names = {
         checked: ", ".join(spec.columns.get(part, part) for part in checked.split(", "))

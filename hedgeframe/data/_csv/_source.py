@@ -27,16 +27,33 @@ FIRST_LINE: Final = 2
 """The file line of the first data row: the header is line 1, then one line per row."""
 
 
+def _not_utf8(name: str, detail: str) -> BadInputError:
+    msg = (
+        f"{name} is not UTF-8 text ({detail}); save it as UTF-8 (in Excel: CSV UTF-8), "
+        "or convert it, e.g. iconv -f latin1 -t utf-8"
+    )
+    return BadInputError(msg)
+
+
 def _unreadable(name: str, error: Exception) -> BadInputError:
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if "utf-8" in detail.lower():
-        msg = (
-            f"{name} is not UTF-8 text ({detail}); save it as UTF-8 (in Excel: CSV UTF-8), "
-            "or convert it, e.g. iconv -f latin1 -t utf-8"
-        )
-    else:
-        msg = f"{name} cannot be read as CSV: {detail}"
+        return _not_utf8(name, detail)
+    msg = f"{name} cannot be read as CSV: {detail}"
     return BadInputError(msg)
+
+
+def _check_header_text(name: str, data: Path | bytes) -> None:
+    """Refuse a header that is not UTF-8 (Polars would read it with replacement characters)."""
+    if isinstance(data, bytes):
+        first = data.split(b"\n", 1)[0]
+    else:
+        with data.open("rb") as handle:
+            first = handle.readline()
+    try:
+        first.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _not_utf8(name, f"header byte {error.start}: {first[error.start]:#04x}") from None
 
 
 def _unzipped(path: Path) -> tuple[str, Path | bytes]:
@@ -73,6 +90,7 @@ class CsvSource:
             When the file is empty, not UTF-8, not CSV, or a zip of more than one file.
         """
         name, data = _unzipped(path) if zipfile.is_zipfile(path) else (path.name, path)
+        _check_header_text(name, data)
         try:
             header = pl.read_csv(cls._readable(data), n_rows=0, infer_schema=False).columns
         except pl.exceptions.NoDataError:
