@@ -33,7 +33,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -282,6 +282,8 @@ class RowRule(ABC):
 
     column: str
     reason: FailureReason
+    null_breaks: ClassVar[bool] = False
+    """Whether a null cell of ``column`` can break the rule (only the missing-value rule)."""
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -302,6 +304,7 @@ class _Missing(RowRule):
     """A null cell; for a text column, an empty string too."""
 
     reason: FailureReason = FailureReason.MISSING
+    null_breaks: ClassVar[bool] = True
 
     def mask(self, col: ColumnRef) -> pl.Expr:
         missing = col(self.column).is_null()
@@ -486,11 +489,13 @@ QUOTE_RULES: Final[tuple[RowRule, ...]] = (
 
 def broken_rows(columns: ColumnArrays, rules: Sequence[RowRule]) -> BoolArray:
     """Return where a row breaks any of ``rules`` (each of whose columns the frame has)."""
-    bad = np.zeros(columns.frame.height, dtype=bool)
+    frame = columns.frame
+    bad = np.zeros(frame.height, dtype=bool)
     # Last rule first: a text's allowed values are compared before the empty string, which
     # they then rule out (ColumnArrays.equals). Masks are dropped at once: memory reused.
     for rule in reversed(rules):
-        bad |= rule.broken(columns)
+        if rule.null_breaks or frame.get_column(rule.column).null_count() < frame.height:
+            bad |= rule.broken(columns)  # (a column of nulls breaks only the missing rule)
     return bad
 
 
