@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import hedgeframe as hf
-from hedgeframe.cli import app, main, provider_from_config
+from hedgeframe.cli import app, provider_from_config
 from hedgeframe.errors import BadInputError, DataFetchError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,16 +31,7 @@ SAMPLE_EVENTS = (
 CONSTANT_VOL = '{"kind": "synthetic", "volatility": 0.2}'
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*argv: str, **kwargs: Any) -> tuple[int, str, str]:
-        code = main(list(argv), **kwargs)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+"""The ``cli`` fixture (tests/conftest.py): exit code, stdout, stderr."""
 
 
 # -- demo ------------------------------------------------------------------------------------

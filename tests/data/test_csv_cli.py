@@ -6,16 +6,15 @@ import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 from market_frames import RECORDED
 
-from hedgeframe.cli import main
 from hedgeframe.data import MarketDataStore
 
 Run = Callable[..., tuple[int, str, str]]
+"""The ``cli`` fixture (tests/conftest.py): exit code, stdout, stderr."""
 
 CHAIN = (
     "Date,Root,Expiration,Type,Strike,Bid,Ask\n"
@@ -27,16 +26,6 @@ CHAIN = (
 CHAIN_MAPS = ("--map", "Date=as_of_date", "--map", "Expiration=expiry", "--map", "Type=option_type")
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*argv: str, **kwargs: Any) -> tuple[int, str, str]:
-        code = main(list(argv), **kwargs)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
 def _files(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes: what a refused import must not change."""
     return {
@@ -46,26 +35,36 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+def _ok(cli: Run, *argv: str) -> list[str]:
+    """Run a ``hedgeframe data`` command that must succeed; return its output lines."""
+    code, out, err = cli("data", *argv)
+    assert code == 0, err
+    return out.splitlines()
+
+
 @pytest.fixture
 def store(tmp_path: Path, cli: Run) -> Path:
     """A store that already holds SPY bars."""
     root = tmp_path / "market"
-    code, _, err = cli(
-        "data", "import-bars", str(RECORDED / "yfinance_spy_raw.csv"), "--symbol", "SPY",
-        "--store", str(root),
-    )  # fmt: skip
-    assert code == 0, err
+    _ok(
+        cli,
+        "import-bars",
+        str(RECORDED / "yfinance_spy_raw.csv"),
+        "--symbol",
+        "SPY",
+        "--store",
+        str(root),
+    )
     return root
 
 
 def test_import_bars_takes_the_adjusted_close_and_says_which(tmp_path: Path, cli: Run) -> None:
     root = tmp_path / "market"
-    code, out, err = cli(
-        "data", "import-bars", str(RECORDED / "yfinance_spy_raw.csv"), "--symbol", "SPY",
+    lines = _ok(
+        cli, "import-bars", str(RECORDED / "yfinance_spy_raw.csv"), "--symbol", "SPY",
         "--store", str(root), "--close", "adjusted",
     )  # fmt: skip
-    assert code == 0, err
-    assert out.splitlines() == [
+    assert lines == [
         f"SPY: 5 bars 2020-01-02..2020-01-08 (csv) -> {root}",
         "close: 'Adj Close' (adjusted); the file also has 'Close' (close='raw', --close raw)",
     ]
@@ -77,12 +76,11 @@ def test_import_bars_with_a_map_and_a_date_format(tmp_path: Path, cli: Run) -> N
     path = tmp_path / "broker.csv"
     path.write_text("Trade Date;Last\n02.01.2020;12.47\n03.01.2020;14.02\n".replace(";", ","))
     root = tmp_path / "market"
-    code, out, err = cli(
-        "data", "import-bars", str(path), "--symbol", "^VIX", "--store", str(root),
+    lines = _ok(
+        cli, "import-bars", str(path), "--symbol", "^VIX", "--store", str(root),
         "--map", "Trade Date=date", "--map", "Last=close", "--date-format", "%d.%m.%Y",
     )  # fmt: skip
-    assert code == 0, err
-    assert out.startswith("^VIX: 2 bars 2020-01-02..2020-01-03 (csv)")
+    assert lines[0].startswith("^VIX: 2 bars 2020-01-02..2020-01-03 (csv)")
     assert MarketDataStore(root).underlying_bars("^VIX").get_column("close").to_list() == [
         12.47,
         14.02,
@@ -104,11 +102,8 @@ def test_ambiguous_dates_exit_2_and_change_nothing(store: Path, tmp_path: Path, 
 def test_non_sessions_are_printed_as_warnings(tmp_path: Path, cli: Run) -> None:
     path = tmp_path / "bars.csv"
     path.write_text("Date,Close\n2020-07-02,1\n2020-07-04,2\n")
-    code, out, err = cli(
-        "data", "import-bars", str(path), "--symbol", "X", "--store", str(tmp_path / "market")
-    )
-    assert code == 0, err
-    assert out.splitlines()[1] == (
+    lines = _ok(cli, "import-bars", str(path), "--symbol", "X", "--store", str(tmp_path / "market"))
+    assert lines[1] == (
         "warning: bars.csv: 1 row(s) on 1 day(s) that are not XNYS sessions: 2020-07-04 "
         "(Sat, line 3); check the dates (a wrong day/month order puts rows on weekends)"
     )
@@ -135,12 +130,10 @@ def test_drop_bad_rows_imports_the_rest_and_quarantines_the_bad(
 ) -> None:
     path = tmp_path / "spy.csv"
     path.write_text(CHAIN)
-    code, out, err = cli(
-        "data", "import-chain", str(path), "--symbol", "SPY", "--store", str(store), *CHAIN_MAPS,
+    lines = _ok(
+        cli, "import-chain", str(path), "--symbol", "SPY", "--store", str(store), *CHAIN_MAPS,
         "--drop-bad-rows",
     )  # fmt: skip
-    assert code == 0, err
-    lines = out.splitlines()
     assert lines[0] == f"SPY: 3 quotes on 2 day(s) 2021-09-17..2021-09-20 -> {store}"
     (quarantine,) = (tmp_path / "market.quarantine").iterdir()
     assert lines[1] == f"dropped 1 row(s) (bid_above_ask 1) -> {quarantine}"
@@ -155,12 +148,11 @@ def test_drop_bad_rows_imports_the_rest_and_quarantines_the_bad(
 def test_roots_filter_a_generic_chain(store: Path, tmp_path: Path, cli: Run) -> None:
     path = tmp_path / "spy.csv"
     path.write_text(CHAIN.replace("9.50,9.40", "9.30,9.40"))
-    code, out, err = cli(
-        "data", "import-chain", str(path), "--symbol", "SPY", "--store", str(store), *CHAIN_MAPS,
+    lines = _ok(
+        cli, "import-chain", str(path), "--symbol", "SPY", "--store", str(store), *CHAIN_MAPS,
         "--roots", "SPYW",
     )  # fmt: skip
-    assert code == 0, err
-    assert out.splitlines()[1] == "roots SPYW: 1 of 4 rows"
+    assert lines[1] == "roots SPYW: 1 of 4 rows"
     assert MarketDataStore(store).option_quote_dates("SPY") == [date(2021, 9, 17)]
 
 
@@ -169,12 +161,11 @@ def test_a_datashop_zip_imports_with_roots(tmp_path: Path, cli: Run) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.write(RECORDED / "cboe_eod_sample.csv", "UnderlyingOptionsEODCalcs_2020-01-02.csv")
     root = tmp_path / "market"
-    code, out, err = cli(
-        "data", "import-chain", str(path), "--format", "cboe", "--roots", "SPX, SPXW",
+    lines = _ok(
+        cli, "import-chain", str(path), "--format", "cboe", "--roots", "SPX, SPXW",
         "--store", str(root),
     )  # fmt: skip
-    assert code == 0, err
-    assert out.splitlines() == [
+    assert lines == [
         f"^SPX: 21 quotes on 3 day(s) 2020-01-02..2020-01-06 -> {root}",
         "roots SPX, SPXW: 21 of 21 rows",
     ]
@@ -182,11 +173,10 @@ def test_a_datashop_zip_imports_with_roots(tmp_path: Path, cli: Run) -> None:
 
 def test_the_datashop_quotes_product_imports_without_greeks(tmp_path: Path, cli: Run) -> None:
     root = tmp_path / "market"
-    code, _, err = cli(
-        "data", "import-chain", str(RECORDED / "cboe_eod_quotes_sample.csv"), "--format", "cboe",
+    _ok(
+        cli, "import-chain", str(RECORDED / "cboe_eod_quotes_sample.csv"), "--format", "cboe",
         "--store", str(root),
     )  # fmt: skip
-    assert code == 0, err
     quotes = MarketDataStore(root).option_quotes("^SPX", date(2020, 1, 2))
     assert quotes.height == 7
     assert quotes.get_column("implied_volatility").null_count() == 7

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -78,14 +78,21 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class _Spec:
-    """How a reader reads its file: what it is, which columns, and values of every row."""
+    """How a reader reads its file: what it is, which columns, and the caller's options."""
 
     what: str
     table: Table
     columns: dict[str, str]
     """Store column -> file column."""
-    constants: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str]
+    """Store column -> the value of every row (``symbol``, ``source``)."""
+    date_format: str | None
+    drop_bad_rows: bool
+    calendar: str | None
     notes: tuple[str, ...] = ()
+    root: str | None = None
+    """The file's option root column, when ``roots`` filters on it."""
+    roots: Collection[str] | None = None
 
     @property
     def date_column(self) -> str:
@@ -183,17 +190,12 @@ def _line_of(lines: IntArray) -> Callable[[int], str]:
     return lambda row: f"line {lines[row]}"
 
 
-def _read(
-    source: CsvSource,
-    spec: _Spec,
-    *,
-    root: str | None,
-    roots: Collection[str] | None,
-    date_format: str | None,
-    drop_bad_rows: bool,
-    calendar: str | None,
-) -> CsvImport:
-    """Read ``source`` as ``spec`` says, through the steps of the module docstring."""
+def _file_rows(source: CsvSource, spec: _Spec) -> tuple[pl.DataFrame, IntArray, tuple[str, ...]]:
+    """Read the columns ``spec`` uses; leave out blank lines and rows of other roots.
+
+    Returns the rows, the file line of each, and the notes (the roots kept).
+    """
+    root, roots = spec.root, spec.roots
     files = list(dict.fromkeys([*spec.columns.values(), *([root] if root else [])]))
     numbers = {
         file for store, file in spec.columns.items() if spec.table.schema[store].is_numeric()
@@ -210,24 +212,41 @@ def _read(
     lines = np.arange(FIRST_LINE, FIRST_LINE + raw.height, dtype=np.int64)
     if not keep.all():
         raw, lines = raw.filter(keep), lines[keep.to_numpy()]
-    if date_format is None:
-        dates = {
-            spec.columns[name]: raw.get_column(spec.columns[name])
-            for name, dtype in spec.table.schema.items()
-            if dtype == pl.Date and name in spec.columns
-        }
-        date_format = infer_date_format(dates, what=source.name, where=_line_of(lines))
+    return raw, lines, notes
+
+
+def _store_frame(raw: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
+    """Return the file's columns under store names, with the values of every row added."""
     frame = raw.select(
         *(pl.lit(value, pl.String).alias(store) for store, value in spec.constants.items()),
         *(pl.col(file).alias(store) for store, file in spec.columns.items()),
     )
     if "option_type" in frame.columns:
         frame = frame.with_columns(_option_types(frame.get_column("option_type")))
+    return frame
+
+
+def _read(source: CsvSource, spec: _Spec) -> CsvImport:
+    """Read ``source`` as ``spec`` says, through the steps of the module docstring."""
+    raw, lines, notes = _file_rows(source, spec)
+    date_format = spec.date_format or infer_date_format(
+        {
+            spec.columns[name]: raw.get_column(spec.columns[name])
+            for name, dtype in spec.table.schema.items()
+            if dtype == pl.Date and name in spec.columns
+        },
+        what=source.name,
+        where=_line_of(lines),
+    )
     screened = screen(
-        frame, spec.table, what=spec.what, parse_strings=True, date_format=date_format
+        _store_frame(raw, spec),
+        spec.table,
+        what=spec.what,
+        parse_strings=True,
+        date_format=date_format,
     )
     failures = _in_file(screened.failures, raw, lines, spec)
-    if failures.height and (screened.column_refused or not drop_bad_rows):
+    if failures.height and (screened.column_refused or not spec.drop_bad_rows):
         remedy = (
             f"columns of the file: {', '.join(source.header)}; map one with column_map (--map)"
             if screened.column_refused
@@ -236,12 +255,9 @@ def _read(
         )
         raise InvalidMarketDataError(spec.what, failures, remedy=remedy)
     kept_lines = np.delete(lines, screened.failures.get_column("row").unique().to_numpy())
+    days = screened.valid.get_column(spec.date_column)
     warning = (
-        None
-        if calendar is None
-        else _off_sessions(
-            source, screened.valid.get_column(spec.date_column), kept_lines, calendar
-        )
+        None if spec.calendar is None else _off_sessions(source, days, kept_lines, spec.calendar)
     )
     return CsvImport(
         path=source.path,
@@ -313,17 +329,12 @@ def read_bars_csv(
         BARS,
         columns.chosen,
         {"symbol": symbol, "source": source},
-        columns.notes,
+        date_format,
+        drop_bad_rows,
+        calendar,
+        notes=columns.notes,
     )
-    return _read(
-        file,
-        spec,
-        root=None,
-        roots=None,
-        date_format=date_format,
-        drop_bad_rows=drop_bad_rows,
-        calendar=calendar,
-    )
+    return _read(file, spec)
 
 
 def read_chain_csv(
@@ -355,29 +366,19 @@ def read_chain_csv(
         The symbol of every row; when ``None`` the file must have a symbol column.
     roots
         Keep only rows of these option roots (e.g. ``{"SPX"}``); needs a root column.
-    date_format
-        ``strftime`` format of ``as_of_date`` and ``expiry``; told from the values when
-        ``None`` (both columns together).
-    drop_bad_rows
-        Leave rows that break a rule out (in :attr:`CsvImport.dropped`) instead of
-        refusing the file.
-    calendar
-        Exchange calendar whose non-sessions are warned about (``None``: no check).
-    source
-        Written to the ``source`` column.
+    date_format, drop_bad_rows, calendar, source
+        As for :func:`read_bars_csv`; ``as_of_date`` and ``expiry`` show the date format
+        together.
 
     Returns
     -------
     CsvImport
-        The quotes (``rows``, in :data:`OPTION_QUOTE_SCHEMA`, file order), rows left out,
-        warnings and notes.
+        Quotes in :data:`OPTION_QUOTE_SCHEMA`, otherwise as from :func:`read_bars_csv`.
 
     Raises
     ------
     InvalidMarketDataError
-        Naming every bad cell by file line and date (or a missing column).
-    BadInputError
-        When the file cannot be read, or its dates do not tell their format.
+        As :func:`read_bars_csv`; also when ``roots`` is given and no column is the root.
     """
     file = CsvSource.open(Path(path))
     skip = {"source"} | ({"symbol"} if symbol is not None else set())
@@ -387,16 +388,19 @@ def read_chain_csv(
     if roots is not None and root is None:
         refuse_missing(file.name, [ROOT], file.header)
     constants = {"source": source} | ({"symbol": symbol} if symbol is not None else {})
-    spec = _Spec(f"option quotes from {file.name}", QUOTES, chosen, constants)
-    return _read(
-        file,
-        spec,
+    what = f"option quotes from {file.name}"
+    spec = _Spec(
+        what,
+        QUOTES,
+        chosen,
+        constants,
+        date_format,
+        drop_bad_rows,
+        calendar,
         root=root,
         roots=roots,
-        date_format=date_format,
-        drop_bad_rows=drop_bad_rows,
-        calendar=calendar,
     )
+    return _read(file, spec)
 
 
 def read_cboe_chain_csv(
@@ -432,24 +436,18 @@ def read_cboe_chain_csv(
         so such a file is refused as having duplicate keys until one root is chosen.
     date_format
         ``strftime`` format of the dates (CBOE writes ``%Y-%m-%d``, the default).
-    drop_bad_rows
-        Leave rows that break a rule out (in :attr:`CsvImport.dropped`) instead of
-        refusing the file.
-    calendar
-        Exchange calendar whose non-sessions are warned about (``None``: no check).
+    drop_bad_rows, calendar
+        As for :func:`read_bars_csv`.
 
     Returns
     -------
     CsvImport
-        The quotes (``rows``, in :data:`OPTION_QUOTE_SCHEMA`, file order), rows left out,
-        warnings and notes.
+        As from :func:`read_chain_csv`.
 
     Raises
     ------
     InvalidMarketDataError
-        Naming every bad cell by file line and date (or a missing CBOE column).
-    BadInputError
-        When the file cannot be read (e.g. a zip of several files).
+        As :func:`read_chain_csv`, and naming a core CBOE column the file lacks.
     """
     file = CsvSource.open(Path(path))
     targets = [*(name for name in OPTION_QUOTE_SCHEMA if name != "source"), ROOT]
@@ -462,14 +460,15 @@ def read_cboe_chain_csv(
         if store not in mapped and (store != ROOT or roots is not None)
     ]
     refuse_missing(file.name, needed, file.header)
-    root = chosen.pop(ROOT, None)
-    spec = _Spec(f"CBOE option quotes from {file.name}", QUOTES, chosen, {"source": CBOE_SOURCE})
-    return _read(
-        file,
-        spec,
-        root=root,
+    spec = _Spec(
+        f"CBOE option quotes from {file.name}",
+        QUOTES,
+        chosen,
+        {"source": CBOE_SOURCE},
+        date_format or ISO_DATE,
+        drop_bad_rows,
+        calendar,
+        root=chosen.pop(ROOT, None),
         roots=roots,
-        date_format=date_format or ISO_DATE,
-        drop_bad_rows=drop_bad_rows,
-        calendar=calendar,
     )
+    return _read(file, spec)
