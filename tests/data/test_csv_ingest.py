@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -342,7 +343,7 @@ def test_a_cboe_column_can_be_swapped_for_the_closing_snapshot() -> None:
         (b"Date,Close\n2020-01-02,3,5\n", "day.csv cannot be read as CSV: found more fields"),
         (
             "Fälligkeit,Close\n".encode("latin-1"),
-            r"day.csv is not UTF-8 text \(header byte 1: 0xe4\)",
+            r"day.csv is not UTF-8 text \(header 'F\ufffdlligkeit'\)",
         ),
         ("Date,Close,Name\n2020-01-02,1,Fällig\n".encode("latin-1"), "day.csv is not UTF-8 text"),
     ],
@@ -354,3 +355,11 @@ def test_unreadable_files_are_named_with_the_remedy(
     path.write_bytes(content)
     with pytest.raises(BadInputError, match=message):
         read_bars_csv(path, symbol="X")
+
+
+def test_a_gzipped_csv_reads_as_its_csv(tmp_path: Path) -> None:
+    path = tmp_path / "spy.csv.gz"
+    path.write_bytes(gzip.compress(YAHOO_RAW.read_bytes()))
+    assert_frame_equal(
+        read_bars_csv(path, symbol="SPY").rows, read_bars_csv(YAHOO_RAW, symbol="SPY").rows
+    )

@@ -1,4 +1,4 @@
-"""Opening a CSV file as delivered: plain or a zip holding one CSV, UTF-8, read by column.
+"""Opening a CSV file as delivered: plain, gzipped or a zip holding one; UTF-8; by column.
 
 Numbers are parsed by Polars' CSV reader while it reads (typed columns), which is several
 times faster than reading text and casting it. A cell the reader cannot parse as a number
@@ -26,6 +26,8 @@ __all__ = ["FIRST_LINE", "CsvSource"]
 FIRST_LINE: Final = 2
 """The file line of the first data row: the header is line 1, then one line per row."""
 
+_REPLACEMENT: Final = "\ufffd"
+
 
 def _not_utf8(name: str, detail: str) -> BadInputError:
     msg = (
@@ -41,19 +43,6 @@ def _unreadable(name: str, error: Exception) -> BadInputError:
         return _not_utf8(name, detail)
     msg = f"{name} cannot be read as CSV: {detail}"
     return BadInputError(msg)
-
-
-def _check_header_text(name: str, data: Path | bytes) -> None:
-    """Refuse a header that is not UTF-8 (Polars would read it with replacement characters)."""
-    if isinstance(data, bytes):
-        first = data.split(b"\n", 1)[0]
-    else:
-        with data.open("rb") as handle:
-            first = handle.readline()
-    try:
-        first.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise _not_utf8(name, f"header byte {error.start}: {first[error.start]:#04x}") from None
 
 
 def _unzipped(path: Path) -> tuple[str, Path | bytes]:
@@ -90,7 +79,6 @@ class CsvSource:
             When the file is empty, not UTF-8, not CSV, or a zip of more than one file.
         """
         name, data = _unzipped(path) if zipfile.is_zipfile(path) else (path.name, path)
-        _check_header_text(name, data)
         try:
             header = pl.read_csv(cls._readable(data), n_rows=0, infer_schema=False).columns
         except pl.exceptions.NoDataError:
@@ -98,6 +86,10 @@ class CsvSource:
             raise BadInputError(msg) from None
         except pl.exceptions.PolarsError as error:
             raise _unreadable(name, error) from None
+        # Polars reads a header that is not UTF-8 with replacement characters.
+        garbled = [column for column in header if _REPLACEMENT in column]
+        if garbled:
+            raise _not_utf8(name, f"header {garbled[0]!r}")
         return cls(path, name, data, tuple(header))
 
     @staticmethod
