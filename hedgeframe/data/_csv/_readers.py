@@ -106,9 +106,9 @@ def _option_types(column: pl.Series) -> pl.Series:
     Other text is kept for validation to refuse. Only the distinct values are looked at.
     """
     names = {
-        value: _OPTION_TYPE_NAMES[value.strip().lower()]
+        value: name
         for value in column.drop_nulls().unique()
-        if value.strip().lower() in _OPTION_TYPE_NAMES
+        if (name := _OPTION_TYPE_NAMES.get(value.strip().lower(), value)) != value
     }
     text = pl.col(column.name)
     named = functools.reduce(
@@ -122,7 +122,7 @@ def _option_types(column: pl.Series) -> pl.Series:
 def _rows_of_roots(
     source: CsvSource, raw: pl.DataFrame, root: str, roots: Collection[str]
 ) -> pl.Series:
-    """Where a row's option root is one of ``roots``; refuses a file with none of them."""
+    """Return where a row's option root is one of ``roots``; refuse a file with none."""
     root_text = raw.get_column(root).str.strip_chars()
     keep = root_text.is_in(list(roots)).fill_null(value=False)
     if not keep.any():
@@ -135,7 +135,7 @@ def _rows_of_roots(
 def _in_file(
     failures: pl.DataFrame, raw: pl.DataFrame, lines: IntArray, spec: _Spec
 ) -> pl.DataFrame:
-    """Failures of the checked frame, located in the file: line, date and file column."""
+    """Return the failures of the checked frame located in the file: line, date, column."""
     if failures.is_empty():
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
     date_column = spec.columns.get(spec.date_column)
