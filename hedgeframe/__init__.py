@@ -109,6 +109,7 @@ from hedgeframe.service import BacktestService
 # templates
 from hedgeframe.templates import (
     collar,
+    demo_templates,
     protective_put,
     put_ladder,
     put_spread,
@@ -121,6 +122,7 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "__version__",
     # templates
     "collar",
+    "demo_templates",
     "protective_put",
     "put_ladder",
     "put_spread",

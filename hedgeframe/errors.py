@@ -63,22 +63,33 @@ class InvalidMarketDataError(HedgeframeError, ValueError):
     """A frame was refused; nothing was written.
 
     ``failures`` is a ``pl.DataFrame`` with columns ``row, column, value, reason`` (one row
-    per failing cell; ``row`` is the 0-based row of the input frame).
+    per failing cell; ``row`` is the 0-based row of the input frame). A CSV reader's have
+    ``line, date, column, value, reason`` instead: the file line (the header is line 1) and
+    the row's date as written. ``remedy``, when given, ends the message.
     """
 
-    def __init__(self, what: str, failures: pl.DataFrame) -> None:
+    def __init__(self, what: str, failures: pl.DataFrame, *, remedy: str | None = None) -> None:
         self.failures = failures
-        shown = failures.head(5).rows()
         lines = "\n".join(
-            f"  row {row}: {column}={value} ({reason})"
-            if row is not None
-            else f"  column {column}: {reason}"
-            for row, column, value, reason in shown
+            _failure_line(failure) for failure in failures.head(5).iter_rows(named=True)
         )
         more = f"\n  ... and {failures.height - 5} more" if failures.height > 5 else ""
+        advice = f"\n  {remedy}" if remedy else ""
         super().__init__(
-            f"{what}: {failures.height} bad cell(s) refused; nothing was written\n{lines}{more}"
+            f"{what}: {failures.height} bad cell(s) refused; nothing was written\n"
+            f"{lines}{more}{advice}"
         )
+
+
+def _failure_line(failure: dict[str, object]) -> str:
+    """Describe one failure in a message line: where, the cell and the reason."""
+    column, value, reason = failure["column"], failure["value"], failure["reason"]
+    if failure.get("line") is not None:
+        day = f" ({failure['date']})" if failure.get("date") is not None else ""
+        return f"  line {failure['line']}{day}: {column}={value} ({reason})"
+    if failure.get("row") is not None:
+        return f"  row {failure['row']}: {column}={value} ({reason})"
+    return f"  column {column}: {reason}"
 
 
 class CorruptFileError(HedgeframeError, ValueError):

@@ -29,6 +29,7 @@ from hedgeframe.models import (
 
 __all__ = [
     "collar",
+    "demo_templates",
     "protective_put",
     "put_ladder",
     "put_spread",
@@ -381,3 +382,30 @@ def unhedged(slug: str = "unhedged", underlying_symbol: str = "*") -> StrategyTe
         created_at=SEED_TIMESTAMP,
         updated_at=SEED_TIMESTAMP,
     )
+
+
+def demo_templates() -> list[StrategyTemplate]:
+    """Return what ``hedgeframe demo`` compares, with stable ids and timestamps.
+
+    The four seed templates, a zero-cost collar (95 % put) and a 95/80 put spread, all
+    12 months.
+    """
+    extra = [
+        zero_cost_collar(
+            display_name="Zero-cost collar 95% put 12m",
+            description="A 95% put paid for by the call whose premium matches it.",
+            tags=["collar", "zero-cost"],
+            template_id=str(uuid.uuid5(_SEED_NAMESPACE, "zero-cost-collar-95pct-put-12m")),
+        ),
+        put_spread(
+            display_name="Put spread 95/80 12m",
+            description="A 95% put with an 80% put sold under it: protection down to 80%.",
+            tags=["spread", "cost-aware"],
+            template_id=str(uuid.uuid5(_SEED_NAMESPACE, "put-spread-95pct-80pct-12m")),
+        ),
+    ]
+    stamp = {"created_at": SEED_TIMESTAMP, "updated_at": SEED_TIMESTAMP}
+    return [
+        *seed_templates(),
+        *(StrategyTemplate.model_validate({**t.model_dump(), **stamp}) for t in extra),
+    ]

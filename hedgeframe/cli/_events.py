@@ -36,7 +36,7 @@ from hedgeframe.events import (
 from hedgeframe.models import EventPreset, StrategyTemplate
 from hedgeframe.providers import HistoricalMarketDataProvider, parse_provider_config
 from hedgeframe.report import ACROSS_COLUMNS, EVENTS_COLUMNS
-from hedgeframe.templates import seed_templates
+from hedgeframe.templates import demo_templates
 
 
 def _compare_and_report(
@@ -98,18 +98,19 @@ def demo(
     ] = Path("hedgeframe-demo"),
     append: AppendFlag = False,
 ) -> None:
-    """Compare the four seed templates over every selloff in the bundled S&P 500 sample.
+    """Compare six hedges over every selloff in the bundled S&P 500 sample.
 
-    Synthetic Black-Scholes-Merton prices (VIX/100 where the sample has it, 21-day
-    realized volatility before), 2 % rate, 1 % bid/ask; USD 1m of collateral at each
-    event's first close, loan 60 %, margin call at 75 %. Writes report.html, charts/*.png
-    and Parquet tables into OUT, and prints the ranking.
+    The four seed templates (protective puts and ladders), a zero-cost collar and a 95/80
+    put spread, all 12 months. Synthetic Black-Scholes-Merton prices (VIX/100 where the
+    sample has it, 21-day realized volatility before), 2 % rate, 1 % bid/ask; USD 1m of
+    collateral at each event's first close, loan 60 %, margin call at 75 %. Writes
+    report.html, charts/*.png and Parquet tables into OUT, and prints the ranking.
     """
     presets = [p for p in builtin_event_presets() if BUNDLED_SAMPLE_TAG in p.tags]
     provider = resolve_provider(None, None)
     _compare_and_report(
         presets,
-        seed_templates(),
+        demo_templates(),
         provider,
         EventPortfolio(),
         out,
@@ -171,11 +172,11 @@ def events_add(
 
 
 def _templates_named(slugs: Sequence[str], data: Path) -> list[StrategyTemplate]:
-    """Templates by slug: from the data folder's repository, else the seed templates."""
+    """Templates by slug: from the data folder's repository, else the demo's templates."""
     if not slugs:
-        return seed_templates()
+        return demo_templates()
     repository = hf.BacktestService(data).templates
-    seeds = {t.slug: t for t in seed_templates()}
+    seeds = {t.slug: t for t in demo_templates()}
     chosen = []
     for slug in slugs:
         try:
@@ -195,7 +196,7 @@ def events_compare(
     tag: Annotated[str | None, typer.Option(help="Only presets with this tag.")] = None,
     template: Annotated[
         list[str] | None,
-        typer.Option(help="Template slug (repeat; default: the four seed templates)."),
+        typer.Option(help="Template slug (repeat; default: the demo's six templates)."),
     ] = None,
     data: DataOption = Path("data"),
     store: Annotated[

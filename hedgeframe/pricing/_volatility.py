@@ -355,7 +355,10 @@ class AssetIndexVol(_Regime):
         return _fill_in_order(regimes, inputs, warnings)
 
     def __str__(self) -> str:
-        own = ", ".join(f"{index} for {asset}" for asset, index in ASSET_VOLATILITY_INDEX.items())
+        assets: dict[str, list[str]] = {}
+        for asset, index in ASSET_VOLATILITY_INDEX.items():
+            assets.setdefault(index, []).append(asset)
+        own = ", ".join(f"{index} for {'/'.join(names)}" for index, names in assets.items())
         fallback = f"; where none: {self.fallback}" if self.fallback is not None else ""
         return f"the underlying's own volatility index x {self.scale:g} ({own}){fallback}"
 

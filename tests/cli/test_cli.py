@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import hedgeframe as hf
-from hedgeframe.cli import app, main
+from hedgeframe.cli import app
 from hedgeframe.errors import DataFetchError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,16 +31,7 @@ SAMPLE_EVENTS = (
 CONSTANT_VOL = '{"kind": "synthetic", "volatility": 0.2}'
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*argv: str, **kwargs: Any) -> tuple[int, str, str]:
-        code = main(list(argv), **kwargs)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+"""The ``cli`` fixture (tests/conftest.py): exit code, stdout, stderr."""
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -51,7 +42,7 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     out = tmp_path / "demo"
     code, stdout, stderr = cli("demo", "--out", str(out))
     assert code == 0, stderr
-    for template in hf.seed_templates():
+    for template in hf.demo_templates():
         assert template.slug in stdout
     for slug in SAMPLE_EVENTS:
         assert slug in stdout
@@ -64,7 +55,7 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     ranks = _sql(
         f"SELECT rank, events FROM read_parquet('{glob}', hive_partitioning = true) ORDER BY rank"
     )
-    assert ranks == [(1, 7), (2, 7), (3, 7), (4, 7)]
+    assert ranks == [(rank, 7) for rank in range(1, len(hf.demo_templates()) + 1)]
     comparison = pl.read_parquet(out / "comparison" / "*" / "*.parquet", hive_partitioning=True)
     assert comparison["run_id"].n_unique() == len(SAMPLE_EVENTS)
     assert set(comparison["status"]) == {"complete"}
@@ -467,3 +458,30 @@ def test_snapshot_provider_config_builds_the_snapshot_provider(tmp_path: Path) -
     sample = hf.provider_from_config({"kind": "snapshot"})  # no store: the bundled sample's
     with pytest.raises(hf.HedgeframeError, match="holds no option quotes for \\^GSPC"):
         sample.load_timeline("^GSPC", date(2018, 1, 2), date(2018, 2, 1))
+
+
+def test_templates_create_takes_the_new_kinds_and_list_says_their_rule(
+    tmp_path: Path, cli: Run
+) -> None:
+    data = str(tmp_path / "data")
+    structures = [hf.zero_cost_collar(), hf.put_spread(), hf.collar(), hf.unhedged()]
+    payload = json.dumps([t.model_dump(mode="json") for t in structures])
+    code, out, err = cli("templates", "create", payload, "--data", data)
+    assert code == 0, err
+    assert [t["template_kind"] for t in json.loads(out)] == [
+        "collar",
+        "put_spread",
+        "collar",
+        "unhedged",
+    ]
+    code, out, _ = cli("templates", "list", "--data", data)
+    assert code == 0
+    assert "short call at 110 % of spot, 365 days, covers 100 % of the units" in out
+    assert "no hedge: the collateral and the loan alone" in out
+    naked = hf.collar().model_dump(mode="json")
+    naked["legs"][1]["allocation_weight"] = 1.0
+    naked["legs"][1]["target_coverage_pct"] = 1.0
+    naked["legs"].append({**naked["legs"][1], "leg_id": "another-call"})
+    code, _, err = cli("templates", "create", json.dumps(naked), "--data", data)
+    assert code == 2
+    assert "short calls cover 2 of the units" in err

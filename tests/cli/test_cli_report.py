@@ -6,28 +6,14 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import hedgeframe as hf
-from hedgeframe.cli import main
 
 CONSTANT_VOL = '{"kind": "synthetic", "volatility": 0.2}'
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    """``main(argv)`` with its exit code and captured output (as in ``test_cli.py``)."""
-
-    def run(*argv: str, **kwargs: Any) -> tuple[int, str, str]:
-        code = main(list(argv), **kwargs)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

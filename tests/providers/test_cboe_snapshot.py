@@ -28,7 +28,7 @@ SPX = "^SPX"
 
 @pytest.fixture
 def store(tmp_path: Path) -> MarketDataStore:
-    quotes = read_cboe_chain_csv(SAMPLE)
+    quotes = read_cboe_chain_csv(SAMPLE).rows
     store = MarketDataStore(tmp_path / "store")
     store.write_option_quotes(quotes)
     closes = (
