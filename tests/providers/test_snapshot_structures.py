@@ -9,7 +9,7 @@ nearest the long legs' cost, short legs sell at the bid and buy back at the ask 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +53,8 @@ def _chain_on(day: date) -> pl.DataFrame:
 def _series(chain: pl.DataFrame, option_type: str, tenor: int, day: date) -> pl.DataFrame:
     """The quotes of the earliest expiry on or after ``day + tenor`` of that type."""
     quotes = chain.filter(
-        (pl.col("option_type") == option_type)
-        & (pl.col("expiry") >= np.datetime64(day, "D") + np.timedelta64(tenor, "D"))
+        pl.col("option_type") == option_type,
+        pl.col("expiry") >= day + timedelta(days=tenor),
     )
     return quotes.filter(pl.col("expiry") == quotes["expiry"].min())
 
