@@ -34,6 +34,7 @@ from benchmarks.report import (
     write_results,
 )
 from benchmarks.workloads import CHAIN_END, CHAIN_START
+from hedgeframe import tune_malloc
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CHART_PATH = Path(__file__).resolve().parent / "scaling.png"
@@ -198,4 +199,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    tune_malloc()  # process-wide, so the runner makes it, not the import (docs/decisions.md)
     raise SystemExit(main())

@@ -24,6 +24,8 @@ SPEC_NAMES = {
     "StepVol", "IndexVol", "TrailingRealizedVol", "SyntheticHistoricalProvider",
     "run_backtest", "BacktestService", "builtin_event_presets", "materialize_event",
     "compare_events", "DailyOptionsSnapshotProvider",
+    # resources: the engine's threads and memory (issue 15)
+    "thread_count", "release_memory", "tune_malloc",
 }  # fmt: skip
 
 
