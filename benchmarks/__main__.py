@@ -10,6 +10,7 @@ Examples
 ``python -m benchmarks --cases B1 B5 --repeat 3``  two cases, three repetitions
 ``python -m benchmarks --b2-templates 200 --years 5 --no-memory``   a quicker look
 ``python -m benchmarks --scaling``                 cost vs templates and years, PNG chart
+``python -m benchmarks --cases B6 --import-runs 21``   import time alone, 21 fresh processes
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the peak-memory subprocesses",
     )
+    parser.add_argument(
+        "--import-runs", type=_positive, default=15, help="B6: fresh processes per import"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder")
     scaling = parser.add_argument_group("scaling study (--scaling)")
     scaling.add_argument(
@@ -146,6 +150,7 @@ def run_cases(args: argparse.Namespace) -> int:
         chain_start=args.chain_start,
         chain_end=args.chain_end,
         chain_store=args.chain_store,
+        import_runs=args.import_runs,
     )
     started = datetime.now(UTC)
     clock = time.perf_counter()

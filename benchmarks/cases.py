@@ -1,4 +1,4 @@
-"""The benchmark cases B1-B5: check each result once, then time it at a size that matters.
+"""The benchmark cases B1-B6: check each result once, then time it at a size that matters.
 
 Each case returns its table rows and the issue's target checks. Baselines run in the same
 process and the same run: the scalar reference backtester (``benchmarks/reference.py``)
@@ -28,6 +28,7 @@ from benchmarks.crosscheck import (
     run_reference,
     trailing_realized_vol,
 )
+from benchmarks.importtime import FLOOR_STATEMENT, LAZY_PACKAGES, STATEMENT, time_imports
 from benchmarks.memory import MemoryReading, measure
 from benchmarks.report import STATUS_NOT_AVAILABLE, CaseRow, TargetCheck
 from benchmarks.roofline import RooflineInputs, roofline_inputs, time_roofline
@@ -74,6 +75,7 @@ B2_MIN_SPEEDUP_VS_REFERENCE: Final = 50.0
 B2_MAX_PEAK_MIB: Final = 2048.0
 B3_MIN_POSITION_DAYS_PER_S: Final = 1e6
 B5_MAX_SYMBOL_DAY_MS: Final = 20.0
+B6_MAX_IMPORT_MS: Final = 400.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class SuiteConfig:
     chain_start: date = CHAIN_START
     chain_end: date = CHAIN_END
     chain_store: Path | None = None
+    import_runs: int = 15
 
     def as_json(self) -> dict[str, Any]:
         """The configuration with dates and paths as text."""
@@ -758,11 +761,66 @@ def b5_store(suite: Suite) -> CaseOutput:
     return CaseOutput([chain_row, bars_row], [target])
 
 
+# ---------------------------------------------------------------------------------------
+# B6: import time
+# ---------------------------------------------------------------------------------------
+
+
+def b6_import(suite: Suite) -> CaseOutput:
+    """``import hedgeframe`` in fresh processes, beside the imports it cannot avoid."""
+    runs = suite.config.import_runs
+    suite.log(f"B6: {STATEMENT!r} and {FLOOR_STATEMENT!r} in {runs} fresh processes each ...")
+    package, floor = time_imports(runs)
+    if package.loaded:
+        msg = f"B6: {STATEMENT!r} loaded {package.loaded}; they must load on first use"
+        raise CrossCheckError(msg)
+    rows = [
+        CaseRow(
+            case="B6",
+            variant=variant,
+            description=description,
+            repeat=runs,
+            time_min_s=min(timing.import_s),
+            time_median_s=median(timing.import_s),
+            checked=checked,
+            note=(
+                f"the whole process (interpreter start-up included): median "
+                f"{median(timing.process_s) * 1e3:.0f} ms; bytecode cached"
+            ),
+        )
+        for variant, description, timing, checked in (
+            (
+                "import",
+                f"{STATEMENT!r} in a fresh process (the statement alone)",
+                package,
+                f"none of {', '.join(LAZY_PACKAGES)} imported",
+            ),
+            (
+                "floor",
+                f"{FLOOR_STATEMENT!r} in a fresh process: what {STATEMENT!r} cannot avoid",
+                floor,
+                "timed in the same rounds as the import",
+            ),
+        )
+    ]
+    target = TargetCheck(
+        "B6",
+        "import",
+        "median < 400 ms",
+        _ms(rows[0].time_median_s),
+        B6_MAX_IMPORT_MS,
+        "ms",
+        higher_is_better=False,
+    )
+    return CaseOutput(rows, [target])
+
+
 CASES: Final[dict[str, Callable[[Suite], CaseOutput]]] = {
     "B1": b1_single,
     "B2": b2_sweep,
     "B3": b3_snapshot,
     "B4": b4_events,
     "B5": b5_store,
+    "B6": b6_import,
 }
 """The cases by id, in the order they run."""

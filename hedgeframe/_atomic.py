@@ -13,8 +13,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock
-
 __all__ = ["atomic_write_bytes", "file_lock", "fsync_dir", "write_temporary"]
 
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -72,6 +70,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def file_lock(path: Path, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
     """Hold an inter-process lock on ``path`` (a ``<name>.lock`` file beside it)."""
+    from filelock import FileLock  # imported when first needed: `import hedgeframe` stays fast
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
         yield
