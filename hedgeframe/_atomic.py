@@ -41,7 +41,9 @@ def write_temporary(path: Path, data: bytes) -> Path:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+    # mkstemp returns an absolute name; keep the caller's form, so that a store opened at
+    # a relative root can relate its temporary files to that root.
+    tmp = path.parent / Path(tmp_name).name
     try:
         # mkstemp makes the file owner-only; stored data should be readable like any file
         # the user writes (BI tools often run as another user).

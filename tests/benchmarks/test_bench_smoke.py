@@ -54,6 +54,8 @@ TINY = [
     "--chain-end",
     "2018-06-29",
     "--no-memory",
+    "--import-runs",
+    "2",
 ]
 MACHINE_KEYS = {
     "cpu",
@@ -73,6 +75,8 @@ OK_VARIANTS = {
     ("B2", "reference-slice (2)"),
     ("B5", "symbol-day"),
     ("B5", "bars-20y"),
+    ("B6", "import"),
+    ("B6", "floor"),
 }
 
 
@@ -104,7 +108,7 @@ def document(tiny_run: Outcome) -> dict[str, Any]:
 
 def test_the_tiny_run_succeeds_and_prints_every_case(tiny_run: Outcome) -> None:
     assert tiny_run.code == 0, tiny_run.stdout
-    for case in ("B1", "B2", "B3", "B4", "B5"):
+    for case in ("B1", "B2", "B3", "B4", "B5", "B6"):
         assert f"\n{case}  " in tiny_run.stdout
     assert "numbers equal the reference to 1e-9 relative" in tiny_run.stdout
     assert "results:" in tiny_run.stdout
@@ -129,7 +133,7 @@ def test_json_holds_machine_config_rows_and_targets(document: dict[str, Any]) ->
     rows = document["rows"]
     assert [set(row) for row in rows] == [set(ROW_SCHEMA.names())] * len(rows)
     assert {(row["case"], row["variant"]) for row in rows} >= OK_VARIANTS
-    assert {row["case"] for row in rows} == {"B1", "B2", "B3", "B4", "B5"}
+    assert {row["case"] for row in rows} == {"B1", "B2", "B3", "B4", "B5", "B6"}
     for row in rows:
         assert row["status"] in {"ok", "not available"}
         if row["status"] == "not available":
