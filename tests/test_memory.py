@@ -210,7 +210,7 @@ def test_tune_malloc_sets_glibc_only_and_obeys_the_switch(
     monkeypatch: pytest.MonkeyPatch, *, glibc: bool, switch: str, tuned: bool, calls: int
 ) -> None:
     libc = _FakeLibc(glibc=glibc)
-    monkeypatch.setattr(memory.ctypes, "CDLL", lambda _name: libc)
+    monkeypatch.setattr("hedgeframe._memory.ctypes.CDLL", lambda _name: libc)
     monkeypatch.setenv("HEDGEFRAME_MALLOC_TUNING", switch)
     assert hf.tune_malloc() is tuned
     assert len(libc.calls) == calls
