@@ -41,8 +41,10 @@ from hedgeframe.engine import BacktestRunResult, run_backtest
 
 # errors
 from hedgeframe.errors import (
+    BadInputError,
     HedgeframeError,
     InvalidMarketDataError,
+    InvalidModelError,
     InvalidScenarioError,
     LookaheadError,
 )
@@ -87,6 +89,7 @@ from hedgeframe.models import (
 
 # providers
 from hedgeframe.pricing import (
+    AssetIndexVol,
     ConstantVol,
     FirstAvailableVol,
     IndexVol,
@@ -94,9 +97,14 @@ from hedgeframe.pricing import (
     TrailingRealizedVol,
 )
 from hedgeframe.providers import (
+    DEFAULT_PROVIDER,
     DailyOptionsSnapshotProvider,
     HistoricalMarketDataProvider,
+    ProviderConfig,
+    SnapshotProviderConfig,
     SyntheticHistoricalProvider,
+    SyntheticProviderConfig,
+    provider_from_config,
 )
 from hedgeframe.sample import sample_store
 from hedgeframe.scenarios import make_scenario
@@ -105,14 +113,26 @@ from hedgeframe.scenarios import make_scenario
 from hedgeframe.service import BacktestService
 
 # templates
-from hedgeframe.templates import protective_put, put_ladder, seed_templates
+from hedgeframe.templates import (
+    collar,
+    protective_put,
+    put_ladder,
+    put_spread,
+    seed_templates,
+    unhedged,
+    zero_cost_collar,
+)
 
 __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "__version__",
     # templates
+    "collar",
     "protective_put",
     "put_ladder",
+    "put_spread",
     "seed_templates",
+    "unhedged",
+    "zero_cost_collar",
     # models
     "BacktestDailyPoint",
     "BacktestPortfolioState",
@@ -145,7 +165,13 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "get_calendar",
     "sample_store",
     # providers
+    "AssetIndexVol",
     "ConstantVol",
+    "DEFAULT_PROVIDER",
+    "ProviderConfig",
+    "SnapshotProviderConfig",
+    "SyntheticProviderConfig",
+    "provider_from_config",
     "FirstAvailableVol",
     "HistoricalMarketDataProvider",
     "IndexVol",
@@ -166,8 +192,10 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "compare_events",
     "materialize_event",
     # errors
+    "BadInputError",
     "HedgeframeError",
     "InvalidMarketDataError",
+    "InvalidModelError",
     "InvalidScenarioError",
     "LookaheadError",
     # resources: the engine's threads and memory

@@ -7,12 +7,15 @@ can catch either. Messages name the parameter, the value, the bound and the reme
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from pydantic_core import ValidationError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import polars as pl
+    from pydantic_core import InitErrorDetails
 
 __all__ = [
     "BadInputError",
@@ -23,6 +26,7 @@ __all__ = [
     "FailureReason",
     "HedgeframeError",
     "InvalidMarketDataError",
+    "InvalidModelError",
     "InvalidRunIdError",
     "InvalidRunTransitionError",
     "InvalidScenarioError",
@@ -31,6 +35,7 @@ __all__ = [
     "NotASessionError",
     "RecordNotFoundError",
     "RunNotFoundError",
+    "RunNotReproducibleError",
     "SessionOutOfBoundsError",
     "TemplateNotFoundError",
 ]
@@ -142,3 +147,32 @@ class SessionOutOfBoundsError(HedgeframeError, ValueError):
 
 class BadInputError(HedgeframeError, ValueError):
     """Input from a user (a command line, a config file, a request) that cannot be used."""
+
+
+class InvalidModelError(HedgeframeError, ValidationError):
+    """A model (template, scenario, portfolio, provider configuration...) refused a value.
+
+    It is pydantic's ``ValidationError`` (so ``errors()`` lists every failing field with
+    its location, value and rule) and a :class:`HedgeframeError`. The message names the
+    model and each field; pydantic's documentation links are left out.
+    """
+
+    @classmethod
+    def of(cls, error: ValidationError) -> InvalidModelError:
+        """Return ``error`` as an :class:`InvalidModelError` (itself when it is one)."""
+        if isinstance(error, InvalidModelError):
+            return error
+        return cls.from_exception_data(error.title, cast("list[InitErrorDetails]", error.errors()))
+
+    def __str__(self) -> str:
+        lines = [f"invalid {self.title}: {self.error_count()} field(s) refused"]
+        for error in self.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "(whole record)"
+            value = error.get("input")
+            shown = "" if isinstance(value, dict | list) else f" = {value!r}"
+            lines.append(f"  {where}{shown}: {error['msg']}")
+        return "\n".join(lines)
+
+
+class RunNotReproducibleError(HedgeframeError, RuntimeError):
+    """Running a stored run again from its record did not give its tables; says what changed."""

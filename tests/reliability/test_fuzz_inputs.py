@@ -285,7 +285,7 @@ def test_template_builders_refuse_bad_arguments_with_documented_errors(
         return
     assert len(template.legs) == len(spot_pcts) >= 1
     assert math.isclose(math.fsum(leg.allocation_weight for leg in template.legs), 1.0)
-    assert all(math.isfinite(leg.strike_rule.value) for leg in template.legs)
+    assert all(math.isfinite(leg.strike_rule.number) for leg in template.legs)
     assert StrategyTemplate.model_validate_json(template.model_dump_json()) == template
 
 
