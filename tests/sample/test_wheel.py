@@ -89,12 +89,16 @@ def test_an_installed_wheel_runs_the_demo_from_any_folder(wheel: Path, tmp_path:
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = _run(python, "-c", "import hedgeframe; print(hedgeframe.__file__)", cwd=elsewhere)
-    assert Path(where.stdout.strip()) == site / "hedgeframe" / "__init__.py"
+    code = "import hedgeframe as hf; print(hf.__file__); print(hf.sample_store().root)"
+    where = _run(python, "-c", code, cwd=elsewhere).stdout.splitlines()
+    assert where == [
+        str(site / "hedgeframe" / "__init__.py"),
+        str(site / "hedgeframe" / "sample-store"),
+    ]
 
     out = tmp_path / "demo-out"
     demo = _run(venv / "bin" / "hedgeframe", "demo", "--out", out, cwd=elsewhere)
-    assert f"store: {site / 'hedgeframe' / 'sample-store'}" in demo.stdout
+    assert "store: the bundled sample" in demo.stdout
     for text in ("gfc-2007-2009", "q4-2018", "Across events (1 = best)"):
         assert text in demo.stdout
     ranking = [line for line in demo.stdout.splitlines() if "protective-put-atm-12m" in line]
