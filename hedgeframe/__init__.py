@@ -24,6 +24,12 @@ Examples
 
 from __future__ import annotations
 
+# resources
+from hedgeframe._blocks import thread_count
+from hedgeframe._memory import release as release_memory
+from hedgeframe._memory import tune_malloc
+
+# version
 from hedgeframe._version import __version__
 
 # engine
@@ -194,4 +200,8 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "InvalidModelError",
     "InvalidScenarioError",
     "LookaheadError",
+    # resources: the engine's threads and memory
+    "release_memory",
+    "thread_count",
+    "tune_malloc",
 ]

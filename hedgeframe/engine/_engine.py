@@ -26,7 +26,6 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from hedgeframe import _memory as memory
 from hedgeframe._blocks import for_each_block
@@ -1091,6 +1090,8 @@ class _Tables:
             ids.take(block[block >= 0], out=views[offsets[c0] : offsets[c0 + len(block)]])
 
         for_each_block(gather, range(0, held.shape[0], _CELLS_PER_BLOCK))
+        import pyarrow as pa  # imported when first needed: `import hedgeframe` stays fast
+
         # The ids are string views into the position ids' buffers (no string is copied),
         # and a list of string views is already Polars' own layout.
         lists = pa.LargeListArray.from_arrays(
