@@ -33,7 +33,7 @@ from hedgeframe._memory import tune_malloc
 from hedgeframe._version import __version__
 
 # engine
-from hedgeframe.analysis import compare_providers
+from hedgeframe.analysis import DeRiskMatch, compare_providers, match_de_risk
 
 # market data
 from hedgeframe.data import MarketDataStore, get_calendar
@@ -115,6 +115,7 @@ from hedgeframe.service import BacktestService
 # templates
 from hedgeframe.templates import (
     collar,
+    de_risk,
     demo_templates,
     protective_put,
     put_ladder,
@@ -128,6 +129,7 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "__version__",
     # templates
     "collar",
+    "de_risk",
     "demo_templates",
     "protective_put",
     "put_ladder",
@@ -185,6 +187,8 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "make_scenario",
     "run_backtest",
     "compare_providers",
+    "DeRiskMatch",
+    "match_de_risk",
     # service
     "BacktestService",
     # events

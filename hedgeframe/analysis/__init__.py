@@ -1,9 +1,20 @@
-"""Analyses built on whole backtest runs, e.g. the model risk of a pricing assumption."""
+"""Analyses built on whole backtest runs (hindsight tools, never run inside a step).
 
+The model risk of a pricing assumption, and the de-risking baseline matched to a hedge's
+cost.
+"""
+
+from hedgeframe.analysis._de_risk import DeRiskMatch, match_de_risk
 from hedgeframe.analysis._model_risk import (
     MODEL_RISK_METRICS,
     MODEL_RISK_SCHEMA,
     compare_providers,
 )
 
-__all__ = ["MODEL_RISK_METRICS", "MODEL_RISK_SCHEMA", "compare_providers"]
+__all__ = [
+    "MODEL_RISK_METRICS",
+    "MODEL_RISK_SCHEMA",
+    "DeRiskMatch",
+    "compare_providers",
+    "match_de_risk",
+]
