@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from shown_tables import assert_shows, rich_tables
 
 import hedgeframe as hf
 from hedgeframe.cli import app, main, provider_from_config
@@ -68,6 +69,11 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     comparison = pl.read_parquet(out / "comparison" / "*" / "*.parquet", hive_partitioning=True)
     assert comparison["run_id"].n_unique() == len(SAMPLE_EVENTS)
     assert set(comparison["status"]) == {"complete"}
+    # The numbers printed are the numbers written.
+    overview, ranking = rich_tables(stdout)
+    events = pl.read_parquet(out / "events" / "*" / "*.parquet")
+    assert_shows(overview, events.with_columns(pl.selectors.date().cast(pl.String)), key="event")
+    assert_shows(ranking, pl.read_parquet(glob), key="template")
 
 
 # -- usage and exit codes ----------------------------------------------------------------------
