@@ -32,6 +32,12 @@ WORK = ROOT / ".mutation"
 LINKED = ("hedgeframe", "tests", "fixtures", "datasets", "benchmarks")
 """What a working folder links to: the package, its tests and what the tests read."""
 KILLED_TARGET = 0.85
+PRELOADED = ("pytest", "numpy", "polars", "pyarrow", "pydantic", "scipy.stats")
+"""Imported once by mutmut's fork server: third-party modules only. Mutants run in
+children forked from it, and a process forked after Polars has started its thread pool
+deadlocks on its first query; importing Polars starts no thread, running tests does.
+(Not hypothesis: a pytest plugin imported before pytest starts cannot have its asserts
+rewritten, and the warning is an error under the project's pytest settings.)"""
 
 
 @dataclass(frozen=True)
@@ -105,9 +111,13 @@ def prepare(name: str, target: Target) -> Path:
             # and its forked workers must not turn into failures of their own.
             'pytest_add_cli_args = ["-W", "ignore::DeprecationWarning", "-p", "no:cacheprovider"]',
             "use_git_change_detection = false",
+            'process_isolation = "forkserver"',
+            'forkserver_warmup = "import"',
+            'preload_modules_file = "preload.txt"',
             "",
         )
     )
+    (folder / "preload.txt").write_text("\n".join(PRELOADED) + "\n", encoding="utf-8")
     (folder / "pyproject.toml").write_text(project + table, encoding="utf-8")
     return folder
 
