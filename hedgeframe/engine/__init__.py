@@ -11,6 +11,7 @@ from hedgeframe.engine._schemas import (
     TABLE_SCHEMAS,
     TRADES_SCHEMA,
 )
+from hedgeframe.engine._shadow import UnhedgedPath, unhedged_path
 
 __all__ = [
     "COMPARISON_SCHEMA",
@@ -22,10 +23,12 @@ __all__ = [
     "TABLE_SCHEMAS",
     "TRADES_SCHEMA",
     "BacktestRunResult",
+    "UnhedgedPath",
     "drawdown",
     "engine_version",
     "rank_summary",
     "rules_version",
     "run_backtest",
     "summary_metrics",
+    "unhedged_path",
 ]

@@ -37,6 +37,7 @@ from hedgeframe.engine._schemas import (
     SUMMARY_SCHEMA,
     TRADES_SCHEMA,
 )
+from hedgeframe.engine._shadow import UnhedgedPath, unhedged_path
 from hedgeframe.engine._strings import StringViews, take_strings
 from hedgeframe.errors import InvalidScenarioError
 from hedgeframe.models import (
@@ -153,6 +154,26 @@ class EngineOutput:
     validation_notes: dict[tuple[str, int], list[str]]
 
 
+class _Cuts:
+    """Where each template's result ends, and why (SPEC 9.3).
+
+    ``valid_days[t]`` counts the days template ``t`` ran (all of them unless something
+    cut it); a cut at day ``d`` keeps days ``0 .. d-1``. The earliest cut wins; its reason,
+    with its date, becomes the summary's ``incomplete_reason``.
+    """
+
+    def __init__(self, timeline: MarketTimeline, n_templates: int) -> None:
+        self._days = timeline.days
+        self.valid_days: IntArray = np.full(n_templates, timeline.n_days, dtype=np.int64)
+        self.reasons: list[str | None] = [None] * n_templates
+
+    def cut(self, template: int, day: int, reason: str) -> None:
+        """End ``template``'s result before ``day`` unless an earlier cut already did."""
+        if day < self.valid_days[template]:
+            self.valid_days[template] = day
+            self.reasons[template] = f"{as_date(self._days[day])}: {reason}"
+
+
 def _label(template: StrategyTemplate) -> str:
     return f"{template.slug} v{template.version}"
 
@@ -207,21 +228,23 @@ def simulate(
     portfolio = scenario.initial_portfolio
     legs = _Legs.build(templates, portfolio.underlying_units, scenario.execution_model)
     raised: list[tuple[int, int, str]] = []  # (day, template, text), reported at the end
+    cuts = _Cuts(timeline, len(templates))
 
     def note(template_index: int, day: int, text: str) -> None:
         raised.append((day, template_index, text))
 
     book = _decide(legs, templates, provider, timeline)
-    valid_days = np.full(len(templates), n_days, dtype=np.int64)
     for leg, day in book.unselected:
-        note(int(legs.template[leg]), day, f"no eligible contract for leg {legs.leg_id[leg]!r}")
-        valid_days[legs.template[leg]] = min(valid_days[legs.template[leg]], day)
+        text = f"no eligible contract for leg {legs.leg_id[leg]!r}"
+        note(int(legs.template[leg]), day, text)
+        cuts.cut(int(legs.template[leg]), day, text)
+    valid_days = cuts.valid_days
     marked = _price(
         book,
         legs,
         provider,
         timeline,
-        valid_days,
+        cuts,
         note,
         n_templates=len(templates),
         keep_cells=keep_daily_path,
@@ -260,11 +283,9 @@ def simulate(
     days_elapsed = np.diff(timeline.days).astype(np.float64)
     growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
     cash = _accrue(portfolio.cash_balance, growth, np.add(premium, realized, out=grid()))
-    underlying_value = portfolio.underlying_units * timeline.closes
+    shadow = unhedged_path(timeline.closes, portfolio)
     net_value = np.add(option_value, cash, out=grid())
-    net_value += underlying_value[None, :]
-    with np.errstate(divide="ignore"):
-        ltv_unhedged = portfolio.loan_amount / (underlying_value + portfolio.cash_balance)
+    net_value += shadow.underlying_value[None, :]
     ltv_hedged: FloatArray = memory.full(net_value.shape, np.inf)
     np.divide(portfolio.loan_amount, net_value, out=ltv_hedged, where=net_value > 0.0)
 
@@ -273,13 +294,13 @@ def simulate(
     rolled_on = np.zeros((len(templates), n_days), dtype=bool)
     rolled_on[marked.template[reopened], book.open_day[reopened]] = True
     metrics = summary_metrics(
-        unhedged_value=underlying_value + portfolio.cash_balance,
+        unhedged_value=shadow.value,
         net_value=net_value,
         premium=premium,
         realized=realized,
-        ltv_unhedged=ltv_unhedged,
+        ltv_unhedged=shadow.ltv,
         ltv_hedged=ltv_hedged,
-        margin_call_unhedged=ltv_unhedged >= portfolio.margin_call_ltv,
+        margin_call_unhedged=shadow.margin_call,
         margin_call_hedged=ltv_hedged >= portfolio.margin_call_ltv,
         roll_count=rolled_on.sum(axis=1),
         valid_days=valid_days,
@@ -293,6 +314,9 @@ def simulate(
                 TemplateResultStatus.COMPLETE.value,
                 TemplateResultStatus.INCOMPLETE.value,
             ),
+            "complete": valid_days == n_days,
+            "days_run": valid_days,
+            "incomplete_reason": cuts.reasons,
             **metrics,
         },
         schema=SUMMARY_SCHEMA,
@@ -300,13 +324,12 @@ def simulate(
     daily_path = (
         tables.daily_path(
             scenario,
-            underlying_value,
+            shadow,
             option_value,
             premium,
             realized,
             cash,
             net_value,
-            ltv_unhedged,
             ltv_hedged,
         )
         if keep_daily_path
@@ -327,7 +350,7 @@ def _price(
     legs: _Legs,
     provider: HistoricalMarketDataProvider,
     timeline: MarketTimeline,
-    valid_days: IntArray,
+    cuts: _Cuts,
     note: NoteFn,
     *,
     n_templates: int,
@@ -338,7 +361,7 @@ def _price(
     A position is priced from its entry day to its close day, except that an expiry is
     settled at intrinsic value instead of the close day's mark. A position opened on a
     day is marked that day at the same mid it was bought at (one element serves both).
-    Missing marks make the template incomplete from that day (``valid_days``).
+    Missing marks make the template incomplete from that day (``cuts``).
 
     Positions that are the same contract held over the same days (a sweep's templates
     share many legs) are marked once. Pairs are built in chunks of whole positions, so
@@ -371,7 +394,7 @@ def _price(
                 book,
                 template,
                 timeline,
-                valid_days,
+                cuts,
                 note,
             )
 
@@ -535,7 +558,7 @@ def _stale_note(
     book: _Book,
     template: IntArray,
     timeline: MarketTimeline,
-    valid_days: IntArray,
+    cuts: _Cuts,
     note: NoteFn,
 ) -> None:
     """Report a carried-forward or missing mark; a missing one ends the template's path."""
@@ -543,7 +566,7 @@ def _stale_note(
     contract = _contract_text(book.contracts, position)
     if stale < 0:
         note(owner, on, f"no usable quote for {contract}; result incomplete")
-        valid_days[owner] = min(int(valid_days[owner]), on)
+        cuts.cut(owner, on, f"no usable quote for {contract}")
     else:
         used = as_date(timeline.days[on - stale])
         sessions = "1 session" if stale == 1 else f"{stale} sessions"
@@ -860,13 +883,12 @@ class _Tables:
     def daily_path(
         self,
         scenario: BacktestScenario,
-        underlying_value: FloatArray,
+        shadow: UnhedgedPath,
         option_value: FloatArray,
         premium: FloatArray,
         realized: FloatArray,
         cash: FloatArray,
         net_value: FloatArray,
-        ltv_unhedged: FloatArray,
         ltv_hedged: FloatArray,
     ) -> pl.DataFrame:
         """One row per (template, day) up to each template's last valid day.
@@ -900,18 +922,16 @@ class _Tables:
             **self.template_columns(template, with_slug=True),
             "date": per_day("date", self.timeline.days.astype(np.int32)),  # pl.Date: int32
             "spot_close": per_day("spot_close", self.timeline.closes),
-            "underlying_value": per_day("underlying_value", underlying_value),
+            "underlying_value": per_day("underlying_value", shadow.underlying_value),
             "option_market_value": per_template(option_value),
             "premium_cashflow": per_template(premium),
             "realized_option_cashflow": per_template(realized),
             "cash": per_template(cash),
             "net_portfolio_value": per_template(net_value),
-            "loan_amount": per_day("loan_amount", np.full(n_days, portfolio.loan_amount)),
-            "ltv_unhedged": per_day("ltv_unhedged", ltv_unhedged),
+            "loan_amount": per_day("loan_amount", shadow.loan),
+            "ltv_unhedged": per_day("ltv_unhedged", shadow.ltv),
             "ltv_hedged": ltv_h,
-            "margin_call_unhedged": per_day(
-                "margin_call_unhedged", ltv_unhedged >= portfolio.margin_call_ltv
-            ),
+            "margin_call_unhedged": per_day("margin_call_unhedged", shadow.margin_call),
             "margin_call_hedged": ltv_h >= portfolio.margin_call_ltv,
         }
         frame = pl.DataFrame(columns, schema_overrides={k: schema[k] for k in columns})

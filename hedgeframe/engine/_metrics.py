@@ -54,13 +54,16 @@ def summary_metrics(
     margin_call_hedged: BoolArray,
     roll_count: IntArray,
     valid_days: IntArray,
-) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.int64]]:
+) -> dict[str, pl.Series]:
     """Every ``BacktestSummaryMetrics`` field, for each template (row) at once.
 
     Hedged inputs are ``(templates, days)`` arrays; ``unhedged_value``, ``ltv_unhedged``
     and ``margin_call_unhedged`` are ``(days,)``, the same for every template. Only the
     first ``valid_days[t]`` days of row ``t`` count, so an incomplete template is
-    summarized over what it has (the unhedged series through prefix maxima and counts).
+    summarized over the days it ran (the unhedged series through prefix maxima and
+    counts). A template that ran no day has no path to summarize: every metric but
+    ``start_value`` (a property of the scenario's first close) is null, never the
+    ``-inf`` or ``-0.0`` of an empty maximum or sum (SPEC 9.3).
     """
     n_templates, n_days = net_value.shape
     last = np.maximum(valid_days - 1, 0)
@@ -87,11 +90,12 @@ def summary_metrics(
 
     call_h = masked(margin_call_hedged, fill=False)  # False on days past a template's end
     # A drawdown never looks forward, so days past `valid_days` cannot change the result.
-    return {
+    metrics: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.int64]] = {
         "start_value": np.full(n_templates, unhedged_value[0]),
         "end_value_unhedged": unhedged_value[last],
         "end_value_hedged_net": net_value[np.arange(n_templates), last],
-        "total_hedge_cost": -masked(premium, 0.0).sum(axis=1),
+        # `0.0 -` rather than unary minus: a template that paid nothing costs 0.0, not -0.0.
+        "total_hedge_cost": 0.0 - masked(premium, 0.0).sum(axis=1),
         "total_option_payoff_realized": masked(realized, 0.0).sum(axis=1),
         "max_ltv_unhedged": max_before(ltv_unhedged),
         "max_ltv_hedged": row_max(ltv_hedged),
@@ -104,20 +108,33 @@ def summary_metrics(
         ).sum(axis=1),
         "roll_count": roll_count.astype(np.int64),
     }
+    never_ran = np.flatnonzero(valid_days == 0)
+    return {
+        name: pl.Series(name, values).scatter(never_ran, None)
+        if never_ran.size and name != "start_value"
+        else pl.Series(name, values)
+        for name, values in metrics.items()
+    }
 
 
 def rank_summary(summary: pl.DataFrame) -> pl.DataFrame:
-    """Add ``rank`` (1..n) and sort by it.
+    """Add ``rank`` (1..n) and sort by it (SPEC 9.3).
 
-    Complete results rank before incomplete ones (an incomplete path's metrics cover less
-    time and are not comparable); then fewer hedged margin-call days, lower hedged max LTV,
-    lower hedge cost, higher hedged end value, then slug and version for a total order.
+    Complete results rank first, in section 4's order: fewer hedged margin-call days,
+    lower hedged max LTV, lower hedge cost, higher hedged end value, then slug and version
+    for a total order. Incomplete ones follow (their metrics cover less time and are not
+    comparable), those that ran longer first, then by slug and version.
     """
-    keys = ["__incomplete", *(name for name, _ in RANKING_ORDER)]
-    descending = [False, *(desc for _, desc in RANKING_ORDER)]
-    ranked = (
-        summary.with_columns((pl.col("status") != "complete").alias("__incomplete"))
-        .sort(keys, descending=descending, nulls_last=True)
-        .drop("__incomplete")
+    is_complete = pl.col("complete")
+    complete = summary.filter(is_complete).sort(
+        [name for name, _ in RANKING_ORDER],
+        descending=[desc for _, desc in RANKING_ORDER],
+        nulls_last=True,
     )
+    incomplete = summary.filter(~is_complete).sort(
+        ["days_run", "template_slug", "template_version"],
+        descending=[True, False, False],
+        nulls_last=True,
+    )
+    ranked = pl.concat([complete, incomplete])
     return ranked.with_columns(pl.int_range(1, ranked.height + 1, dtype=pl.Int64).alias("rank"))

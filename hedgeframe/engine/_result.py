@@ -127,6 +127,8 @@ class BacktestRunResult(FrozenModel):
             ),
             template_slug=row["template_slug"],
             status=row["status"],
+            days_run=row["days_run"],
+            incomplete_reason=row["incomplete_reason"],
             summary_metrics=BacktestSummaryMetrics(**{k: row[k] for k in metric_names}),
             daily_path=[
                 BacktestDailyPoint.model_validate(

@@ -102,6 +102,9 @@ SUMMARY_SCHEMA = pl.Schema(
         **_TEMPLATE_KEY,
         "template_slug": pl.String(),
         "status": pl.String(),
+        "complete": pl.Boolean(),
+        "days_run": pl.Int64(),
+        "incomplete_reason": pl.String(),
         **SUMMARY_METRIC_COLUMNS,
     }
 )

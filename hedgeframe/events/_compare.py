@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from hedgeframe._atomic import atomic_write_bytes
@@ -19,6 +20,7 @@ from hedgeframe.engine import (
     engine_version,
     rank_summary,
     run_backtest,
+    unhedged_path,
 )
 from hedgeframe.errors import InvalidScenarioError, MissingMarketDataError
 from hedgeframe.events._materialize import materialize_event, scenario_dates
@@ -33,6 +35,7 @@ from hedgeframe.events._schemas import (
 )
 from hedgeframe.models import (
     BacktestPortfolioState,
+    BacktestScenario,
     EventPreset,
     PricingMode,
     ProviderSnapshot,
@@ -136,15 +139,45 @@ def _phase(preset: EventPreset) -> pl.Expr:
     )
 
 
-def _event_paths(preset: EventPreset, run: BacktestRunResult) -> tuple[pl.DataFrame, pl.DataFrame]:
+@dataclass(frozen=True)
+class _EventBars:
+    """The underlying bars an event's scenario ran over (its trading days)."""
+
+    dates: pl.Series
+    closes: npt.NDArray[np.float64]
+    sources: list[str]
+
+    @classmethod
+    def read(cls, provider: HistoricalMarketDataProvider, scenario: BacktestScenario) -> _EventBars:
+        bars = provider.get_underlying_bars(scenario.symbol, scenario.start_date, scenario.end_date)
+        return cls(
+            pl.Series("date", [bar.date for bar in bars], dtype=pl.Date),
+            np.array([bar.close for bar in bars], dtype=np.float64),
+            sorted({bar.source for bar in bars}),
+        )
+
+    @property
+    def first(self) -> date:
+        first: date = self.dates[0]
+        return first
+
+    @property
+    def last(self) -> date:
+        last: date = self.dates[-1]
+        return last
+
+
+def _event_paths(
+    preset: EventPreset, run: BacktestRunResult, bars: _EventBars
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build the normalized value and LTV paths of one event's run."""
     state = run.scenario_snapshot.initial_portfolio
-    daily = run.daily_path
-    days = daily.get_column("date").unique().sort()
-    window_zero = int(np.searchsorted(days.to_numpy(), np.datetime64(preset.window_start, "D")))
+    window_zero = int(
+        np.searchsorted(bars.dates.to_numpy(), np.datetime64(preset.window_start, "D"))
+    )
     start_values = run.summary.select("template_id", "template_version", "start_value")
     base = (
-        daily.join(start_values, on=["template_id", "template_version"])
+        run.daily_path.join(start_values, on=["template_id", "template_version"])
         .with_columns(
             pl.lit(preset.slug).alias("event_slug"),
             (pl.col("date").rank("dense").over("template_id", "template_version") - 1)
@@ -167,21 +200,15 @@ def _event_paths(preset: EventPreset, run: BacktestRunResult) -> tuple[pl.DataFr
     )
 
 
-def _event_row(
-    preset: EventPreset,
-    run: BacktestRunResult,
-    provider: HistoricalMarketDataProvider,
-) -> dict[str, Any]:
+def _event_row(preset: EventPreset, run: BacktestRunResult, bars: _EventBars) -> dict[str, Any]:
+    """Describe the event's window, scenario and unhedged outcome, from the bars (SPEC 9.3).
+
+    The unhedged figures are the shadow portfolio's over every trading day of the
+    scenario, so a template whose path was cut (e.g. by stale quotes) cannot shorten them.
+    """
     scenario = run.scenario_snapshot
     state = scenario.initial_portfolio
-    days = run.daily_path.get_column("date")
-    first, last = days.min(), days.max()
-    assert isinstance(first, date)
-    assert isinstance(last, date)
-    summary = run.summary.row(0, named=True)
-    sources = sorted(
-        {bar.source for bar in provider.get_underlying_bars(preset.symbol, first, last)}
-    )
+    shadow = unhedged_path(bars.closes, state)
     return {
         "event_slug": preset.slug,
         "event_preset_id": preset.event_preset_id,
@@ -193,46 +220,55 @@ def _event_row(
         "anchor_date": preset.anchor_date,
         "start_date": scenario.start_date,
         "end_date": scenario.end_date,
-        "first_day": first,
-        "last_day": last,
-        "trading_days": days.n_unique(),
-        "entry_spot": float(run.daily_path.get_column("spot_close")[0]),
+        "first_day": bars.first,
+        "last_day": bars.last,
+        "trading_days": bars.dates.len(),
+        "entry_spot": float(bars.closes[0]),
         "underlying_units": state.underlying_units,
         "loan_amount": state.loan_amount,
         "margin_call_ltv": state.margin_call_ltv,
-        "max_ltv_unhedged": summary["max_ltv_unhedged"],
-        "margin_call_days_unhedged": summary["margin_call_days_unhedged"],
-        "worst_drawdown_unhedged": summary["worst_drawdown_unhedged"],
-        "data_source": "; ".join(sources),
+        "max_ltv_unhedged": shadow.max_ltv,
+        "margin_call_days_unhedged": shadow.margin_call_days,
+        "worst_drawdown_unhedged": shadow.worst_drawdown,
+        "data_source": "; ".join(bars.sources),
         "run_id": run.run_id,
     }
 
 
 def _data_warnings(
-    preset: EventPreset, run: BacktestRunResult, provider: HistoricalMarketDataProvider
+    preset: EventPreset,
+    scenario: BacktestScenario,
+    bars: _EventBars,
+    provider: HistoricalMarketDataProvider,
 ) -> list[str]:
-    scenario = run.scenario_snapshot
-    days = run.daily_path.get_column("date")
-    first, last = days.min(), days.max()
-    assert isinstance(first, date)
-    assert isinstance(last, date)
+    """Warn where the store's bars start after or end before the scenario (SPEC 9.3).
+
+    Only the bars decide: a template cut short by its quotes is an incomplete result with
+    its own warning, not missing market data.
+    """
     notes = []
     late = _missing_sessions(
-        provider, scenario.start_date - timedelta(days=1), first - timedelta(days=1)
+        provider, scenario.start_date - timedelta(days=1), bars.first - timedelta(days=1)
     )
     if late:
         notes.append(
-            f"{preset.slug}: the {preset.symbol} data start {first}, {late} session(s) after "
-            f"the scenario start {scenario.start_date}"
+            f"{preset.slug}: the {preset.symbol} data start {bars.first}, {late} session(s) "
+            f"after the scenario start {scenario.start_date}"
         )
-    short = _missing_sessions(provider, last, scenario.end_date)
+    short = _missing_sessions(provider, bars.last, scenario.end_date)
     if short:
         notes.append(
-            f"{preset.slug}: the {preset.symbol} data end {last}, {short} session(s) before "
-            f"the scenario end {scenario.end_date}; the event is cut there (fetch more data "
-            "to see the rest)"
+            f"{preset.slug}: the {preset.symbol} data end {bars.last}, {short} session(s) "
+            f"before the scenario end {scenario.end_date}; the event is cut there (fetch more "
+            "data to see the rest)"
         )
     return notes
+
+
+def _total(name: str) -> pl.Expr:
+    """Sum over events, null when no event has a value (a template that never ran)."""
+    column = pl.col(name)
+    return pl.when(column.is_not_null().any()).then(column.sum()).alias(name)
 
 
 def _across_events(summary: pl.DataFrame) -> pl.DataFrame:
@@ -240,30 +276,36 @@ def _across_events(summary: pl.DataFrame) -> pl.DataFrame:
 
     The ranking reuses :func:`~hedgeframe.engine.rank_summary` on the totals: fewer hedged
     margin-call days over all events, then the worst hedged LTV, then the total hedge cost,
-    then the total hedged end value; a template incomplete in any event ranks last.
+    then the total hedged end value; a template incomplete in any event ranks after every
+    complete one, those that ran more days (over all events) first.
     """
     key = ["template_slug", "template_id", "template_version"]
     totals = summary.group_by(key, maintain_order=True).agg(
-        pl.when((pl.col("status") == "complete").all())
-        .then(pl.lit("complete"))
-        .otherwise(pl.lit("incomplete"))
-        .alias("status"),
+        pl.col("complete").all(),
+        pl.col("days_run").sum(),
         pl.len().cast(pl.Int64).alias("events"),
         pl.col("rank").mean().alias("mean_rank"),
         pl.col("rank").min().alias("best_rank"),
         pl.col("rank").max().alias("worst_rank"),
         (pl.col("rank") == 1).sum().cast(pl.Int64).alias("first_places"),
-        pl.col("margin_call_days_unhedged").sum(),
-        pl.col("margin_call_days_hedged").sum(),
-        pl.col("days_protected_below_threshold").sum(),
+        _total("margin_call_days_unhedged"),
+        _total("margin_call_days_hedged"),
+        _total("days_protected_below_threshold"),
         pl.col("max_ltv_unhedged").max(),
         pl.col("max_ltv_hedged").max(),
         pl.col("worst_drawdown_hedged").max(),
-        pl.col("total_hedge_cost").sum(),
+        _total("total_hedge_cost"),
         pl.col("hedge_cost_pct").mean().alias("mean_hedge_cost_pct"),
-        pl.col("end_value_hedged_net").sum(),
+        _total("end_value_hedged_net"),
     )
-    ranked = rank_summary(totals).rename({"end_value_hedged_net": "total_end_value_hedged_net"})
+    ranked = rank_summary(
+        totals.with_columns(
+            pl.when("complete")
+            .then(pl.lit("complete"))
+            .otherwise(pl.lit("incomplete"))
+            .alias("status")
+        )
+    ).rename({"end_value_hedged_net": "total_end_value_hedged_net"})
     return ranked.select(ACROSS_EVENTS_SCHEMA.names()).cast(ACROSS_EVENTS_SCHEMA)
 
 
@@ -332,8 +374,7 @@ def compare_events(
         else portfolio or EventPortfolio()
     )
     warnings: list[str] = []
-    ran: list[EventPreset] = []
-    runs: list[BacktestRunResult] = []
+    ran: list[tuple[EventPreset, BacktestRunResult, _EventBars]] = []
     for preset in presets:
         start, end = scenario_dates(preset)
         if skip_missing and len(provider.get_trading_days(preset.symbol, start, end)) < 2:
@@ -347,19 +388,16 @@ def compare_events(
             keys = {(r.template_id, r.version) for r in scenario.template_refs}
             chosen = [t for t in templates if (t.template_id, t.version) in keys]
             run = run_backtest(scenario, chosen, provider)
-            warnings.extend(_data_warnings(preset, run, provider))
+            bars = _EventBars.read(provider, scenario)
+            warnings.extend(_data_warnings(preset, scenario, bars, provider))
             warnings.extend(f"{preset.slug}: {w}" for w in run.warnings)
-            ran.append(preset)
-            runs.append(run)
+            ran.append((preset, run, bars))
         if on_event is not None:
             on_event(preset)
-    if not runs:
+    if not ran:
         msg = "none of the events has data in the store; " + " | ".join(warnings)
         raise MissingMarketDataError(msg)
-    events = pl.DataFrame(
-        [_event_row(p, r, provider) for p, r in zip(ran, runs, strict=True)],
-        schema=EVENTS_SCHEMA,
-    )
+    events = pl.DataFrame([_event_row(*event) for event in ran], schema=EVENTS_SCHEMA)
     summary = pl.concat(
         [
             r.comparison.with_columns(
@@ -368,13 +406,14 @@ def compare_events(
                 pl.lit(r.run_id).alias("run_id"),
                 (pl.col("total_hedge_cost") / pl.col("start_value")).alias("hedge_cost_pct"),
             ).select(EVENT_SUMMARY_SCHEMA.names())
-            for p, r in zip(ran, runs, strict=True)
+            for p, r, _ in ran
         ]
     )
-    paths = [_event_paths(p, r) for p, r in zip(ran, runs, strict=True)]
+    paths = [_event_paths(*event) for event in ran]
+    runs = [r for _, r, _ in ran]
     return EventComparison(
         comparison_id=str(uuid.uuid4()),
-        presets=ran,
+        presets=[p for p, _, _ in ran],
         templates=list(templates),
         portfolio=position,
         provider_snapshot=runs[0].provider_snapshot,

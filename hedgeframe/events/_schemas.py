@@ -70,6 +70,8 @@ ACROSS_EVENTS_SCHEMA: Final = pl.Schema(
         "template_id": pl.String(),
         "template_version": pl.Int64(),
         "status": pl.String(),
+        "complete": pl.Boolean(),
+        "days_run": pl.Int64(),
         "events": pl.Int64(),
         "mean_rank": pl.Float64(),
         "best_rank": pl.Int64(),

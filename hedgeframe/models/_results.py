@@ -20,21 +20,25 @@ __all__ = [
 
 
 class BacktestSummaryMetrics(FrozenModel):
-    """Compact per-template metrics; SPEC section 4 defines each one."""
+    """Compact per-template metrics; SPEC section 4 defines each one.
+
+    A metric is null (``None``) where no day exists to compute it on: a template that ran
+    no day has only ``start_value`` (SPEC 9.3).
+    """
 
     start_value: float
-    end_value_unhedged: float
-    end_value_hedged_net: float
-    total_hedge_cost: float
-    total_option_payoff_realized: float
-    max_ltv_unhedged: float
-    max_ltv_hedged: float
-    margin_call_days_unhedged: int
-    margin_call_days_hedged: int
-    worst_drawdown_unhedged: float
-    worst_drawdown_hedged: float
-    days_protected_below_threshold: int
-    roll_count: int
+    end_value_unhedged: float | None
+    end_value_hedged_net: float | None
+    total_hedge_cost: float | None
+    total_option_payoff_realized: float | None
+    max_ltv_unhedged: float | None
+    max_ltv_hedged: float | None
+    margin_call_days_unhedged: int | None
+    margin_call_days_hedged: int | None
+    worst_drawdown_unhedged: float | None
+    worst_drawdown_hedged: float | None
+    days_protected_below_threshold: int | None
+    roll_count: int | None
 
 
 class BacktestDailyPoint(FrozenModel):
@@ -98,6 +102,8 @@ class TemplateBacktestResult(FrozenModel):
     template_name: str
     template_slug: str
     status: TemplateResultStatus = TemplateResultStatus.COMPLETE
+    days_run: int = Field(ge=0)
+    incomplete_reason: str | None = None
     summary_metrics: BacktestSummaryMetrics
     daily_path: list[BacktestDailyPoint]
     position_log: list[HistoricalOptionPosition]

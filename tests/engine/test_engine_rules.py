@@ -191,12 +191,14 @@ def test_all_templates_share_the_scenario_and_run_alone_equals_batch(
 def test_ranking_uses_documented_order_with_deterministic_fallbacks() -> None:
     base = {
         "template_version": 1,
-        "status": "complete",
+        "complete": True,
+        "days_run": 10,
         "margin_call_days_hedged": 0,
         "max_ltv_hedged": 0.5,
         "total_hedge_cost": 100.0,
         "end_value_hedged_net": 1000.0,
     }
+    cut = {**base, "complete": False, "margin_call_days_hedged": None, "max_ltv_hedged": None}
     rows = [
         {**base, "template_slug": "a-more-calls", "margin_call_days_hedged": 1},
         {**base, "template_slug": "b-higher-ltv", "max_ltv_hedged": 0.6},
@@ -205,7 +207,12 @@ def test_ranking_uses_documented_order_with_deterministic_fallbacks() -> None:
         {**base, "template_slug": "f-tie"},
         {**base, "template_slug": "e-tie"},
         {**base, "template_slug": "e-tie", "template_version": 2},
-        {**base, "template_slug": "0-incomplete", "status": "incomplete"},
+        # SPEC 9.3: incomplete templates last, longer runs first, then slug; their metrics
+        # (here better than every complete one's, or null) play no part.
+        {**cut, "template_slug": "0-never-ran", "days_run": 0, "total_hedge_cost": None},
+        {**cut, "template_slug": "1-cut-late", "days_run": 7, "margin_call_days_hedged": 0},
+        {**cut, "template_slug": "0-cut-early", "days_run": 3, "max_ltv_hedged": 0.1},
+        {**cut, "template_slug": "2-cut-late", "days_run": 7},
     ]
     ranked = rank_summary(pl.DataFrame(rows))
     assert ranked.select("template_slug", "template_version").rows() == [
@@ -216,9 +223,12 @@ def test_ranking_uses_documented_order_with_deterministic_fallbacks() -> None:
         ("c-costlier", 1),
         ("b-higher-ltv", 1),
         ("a-more-calls", 1),
-        ("0-incomplete", 1),
+        ("1-cut-late", 1),
+        ("2-cut-late", 1),
+        ("0-cut-early", 1),
+        ("0-never-ran", 1),
     ]
-    assert ranked["rank"].to_list() == list(range(1, 9))
+    assert ranked["rank"].to_list() == list(range(1, 12))
 
 
 # -- Slice 5: rolls and expiry -----------------------------------------------------------
