@@ -50,8 +50,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "engine": Target(
-        "hedgeframe/engine/_engine.py",
-        ("tests/engine", "tests/service", "tests/providers/test_snapshot_marks.py"),
+        "hedgeframe/engine/_engine.py", ("tests/engine", "tests/providers/test_snapshot_marks.py")
     ),
     "metrics": Target("hedgeframe/engine/_metrics.py", ("tests/engine", "tests/events")),
     "snapshot": Target(
@@ -61,9 +60,11 @@ TARGETS: dict[str, Target] = {
     "synthetic": Target(
         "hedgeframe/providers/_synthetic.py",
         (
-            "tests/providers",
+            "tests/providers/test_synthetic_marks.py",
+            "tests/providers/test_provider_contract.py",
             "tests/engine/test_engine_rules.py",
             "tests/engine/test_worked_example.py",
+            "tests/engine/test_reference_crosscheck.py",
         ),
     ),
     "black_scholes": Target(

@@ -19,7 +19,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -232,27 +232,52 @@ class Corruption:
     reasons: frozenset[FailureReason]
 
 
-def _bad(*reasons: FailureReason) -> frozenset[FailureReason]:
-    return frozenset(reasons)
+Rows = dict[str, list[Any]]
+Planter = Callable[[st.DrawFn, Rows, int], Corruption]
+"""Plants one kind of bad cell in row ``row`` of a frame's columns, and says where."""
 
 
-BAR_CELL_CORRUPTIONS: dict[str, tuple[st.SearchStrategy[Any], frozenset[FailureReason]]] = {
-    "close": (
-        st.sampled_from([math.nan, math.inf, 0.0, -1.0, None]),
-        _bad(FailureReason.NOT_FINITE, FailureReason.NOT_POSITIVE, FailureReason.MISSING),
+def _cell(column: str, values: list[Any], *reasons: FailureReason) -> Planter:
+    def plant(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
+        rows[column][row] = draw(st.sampled_from(values))
+        return Corruption(row, column, frozenset(reasons))
+
+    return plant
+
+
+def _duplicate(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
+    """Append a copy of ``row``: the copy repeats its key."""
+    for values in rows.values():
+        values.append(values[row])
+    return Corruption(len(rows["date"]) - 1, "date", frozenset({FailureReason.DUPLICATE_KEY}))
+
+
+def _planted(draw: st.DrawFn, rows: Rows, planters: dict[str, Planter]) -> Corruption | None:
+    """Half of the time nothing; else one planter, drawn, on a drawn row."""
+    if draw(st.booleans()):
+        return None
+    plant = planters[draw(st.sampled_from(sorted(planters)))]
+    return plant(draw, rows, draw(st.integers(0, len(next(iter(rows.values()))) - 1)))
+
+
+def _no_close(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
+    del rows["close"]
+    return Corruption(None, "close", frozenset({FailureReason.MISSING_COLUMN}))
+
+
+BAR_PLANTERS: dict[str, Planter] = {
+    "close": _cell(
+        "close",
+        [math.nan, math.inf, 0.0, -1.0, None],
+        FailureReason.NOT_FINITE,
+        FailureReason.NOT_POSITIVE,
+        FailureReason.MISSING,
     ),
-    "open": (
-        st.sampled_from([-1.0, math.nan]),
-        _bad(FailureReason.NEGATIVE, FailureReason.NOT_FINITE),
-    ),
-    "volume": (
-        st.sampled_from([-5.0, -math.inf]),
-        _bad(FailureReason.NEGATIVE, FailureReason.NOT_FINITE),
-    ),
-    "symbol": (
-        st.sampled_from(["", "S" * 51, None]),
-        _bad(FailureReason.BAD_VALUE, FailureReason.MISSING),
-    ),
+    "open": _cell("open", [-1.0, math.nan], FailureReason.NEGATIVE, FailureReason.NOT_FINITE),
+    "volume": _cell("volume", [-5.0, -math.inf], FailureReason.NEGATIVE, FailureReason.NOT_FINITE),
+    "symbol": _cell("symbol", ["", "S" * 51, None], FailureReason.BAD_VALUE, FailureReason.MISSING),
+    "duplicate": _duplicate,
+    "no close": _no_close,
 }
 
 
@@ -272,7 +297,7 @@ def bar_frames(draw: st.DrawFn) -> tuple[pl.DataFrame, Corruption | None]:
     def prices() -> list[float | None]:
         return draw(st.lists(st.none() | GOOD_PRICES, min_size=n, max_size=n))
 
-    rows: dict[str, list[Any]] = {
+    rows: Rows = {
         "symbol": [symbol for symbol, _ in keys],
         "date": [DAY0 + timedelta(days=offset) for _, offset in keys],
         "open": prices(),
@@ -280,22 +305,7 @@ def bar_frames(draw: st.DrawFn) -> tuple[pl.DataFrame, Corruption | None]:
         "volume": prices(),
         "source": draw(st.lists(st.text(min_size=1, max_size=4), min_size=n, max_size=n)),
     }
-    corruption: Corruption | None = None
-    kind = draw(
-        st.none() | st.sampled_from(sorted([*BAR_CELL_CORRUPTIONS, "duplicate", "no close"]))
-    )
-    row = draw(st.integers(0, n - 1))
-    if kind in BAR_CELL_CORRUPTIONS:
-        values, reasons = BAR_CELL_CORRUPTIONS[kind]
-        rows[kind][row] = draw(values)
-        corruption = Corruption(row, kind, reasons)
-    elif kind == "duplicate" and n > 1:
-        other = draw(st.integers(0, n - 1).filter(lambda r: r != row))
-        rows["symbol"][other], rows["date"][other] = rows["symbol"][row], rows["date"][row]
-        corruption = Corruption(max(row, other), "date", _bad(FailureReason.DUPLICATE_KEY))
-    elif kind == "no close":
-        del rows["close"]
-        corruption = Corruption(None, "close", _bad(FailureReason.MISSING_COLUMN))
+    corruption = _planted(draw, rows, BAR_PLANTERS)
     schema = {name: UNDERLYING_BAR_SCHEMA[name] for name in rows}
     return pl.DataFrame(rows, schema=schema), corruption
 
@@ -348,24 +358,31 @@ def test_generated_bar_frames_are_stored_exactly_or_refused_naming_the_cell(
     tally.add("fuzz_frames_stored")
 
 
-QUOTE_CELL_CORRUPTIONS: dict[str, tuple[st.SearchStrategy[Any], frozenset[FailureReason]]] = {
-    "strike": (
-        st.sampled_from([0.0, -5.0, math.nan]),
-        _bad(FailureReason.NOT_POSITIVE, FailureReason.NOT_FINITE),
+def _crossed(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
+    rows["bid"][row], rows["ask"][row] = 2.0, 1.0
+    return Corruption(row, "bid", frozenset({FailureReason.BID_ABOVE_ASK}))
+
+
+def _expired(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
+    rows["expiry"][row] = rows["as_of_date"][row] - timedelta(days=draw(st.integers(1, 30)))
+    return Corruption(row, "expiry", frozenset({FailureReason.EXPIRY_BEFORE_AS_OF}))
+
+
+QUOTE_PLANTERS: dict[str, Planter] = {
+    "strike": _cell(
+        "strike", [0.0, -5.0, math.nan], FailureReason.NOT_POSITIVE, FailureReason.NOT_FINITE
     ),
-    "bid": (
-        st.sampled_from([-0.5, math.nan]),
-        _bad(FailureReason.NEGATIVE, FailureReason.NOT_FINITE),
+    "bid": _cell("bid", [-0.5, math.nan], FailureReason.NEGATIVE, FailureReason.NOT_FINITE),
+    "option_type": _cell(
+        "option_type", ["PUT", "straddle", ""], FailureReason.BAD_VALUE, FailureReason.MISSING
     ),
-    "option_type": (
-        st.sampled_from(["PUT", "straddle", ""]),
-        _bad(FailureReason.BAD_VALUE, FailureReason.MISSING),
+    "delta": _cell(
+        "delta", [1.5, -2.0, math.inf], FailureReason.BAD_VALUE, FailureReason.NOT_FINITE
     ),
-    "delta": (
-        st.sampled_from([1.5, -2.0, math.inf]),
-        _bad(FailureReason.BAD_VALUE, FailureReason.NOT_FINITE),
-    ),
-    "open_interest": (st.sampled_from([-1]), _bad(FailureReason.NEGATIVE)),
+    "open_interest": _cell("open_interest", [-1], FailureReason.NEGATIVE),
+    "crossed": _crossed,
+    "expired": _expired,
+    "duplicate": _duplicate,
 }
 
 
@@ -392,7 +409,7 @@ def quote_frames(draw: st.DrawFn) -> tuple[pl.DataFrame, Corruption | None]:
         None if bid is None and width > 4 else (bid or 0.0) + width
         for bid, width in zip(bids, widths, strict=True)
     ]
-    rows: dict[str, list[Any]] = {
+    rows: Rows = {
         "symbol": ["FZ"] * n,
         "as_of_date": [as_of] * n,
         "option_type": [kind for kind, _, _ in contracts],
@@ -403,21 +420,7 @@ def quote_frames(draw: st.DrawFn) -> tuple[pl.DataFrame, Corruption | None]:
         "delta": draw(st.lists(st.none() | st.floats(-1, 1), min_size=n, max_size=n)),
         "open_interest": draw(st.lists(st.none() | st.integers(0, 10**6), min_size=n, max_size=n)),
     }
-    corruption: Corruption | None = None
-    kind = draw(
-        st.none() | st.sampled_from(sorted([*QUOTE_CELL_CORRUPTIONS, "crossed", "expired"]))
-    )
-    row = draw(st.integers(0, n - 1))
-    if kind in QUOTE_CELL_CORRUPTIONS:
-        values, reasons = QUOTE_CELL_CORRUPTIONS[kind]
-        rows[kind][row] = draw(values)
-        corruption = Corruption(row, kind, reasons)
-    elif kind == "crossed":
-        rows["bid"][row], rows["ask"][row] = 2.0, 1.0
-        corruption = Corruption(row, "bid", _bad(FailureReason.BID_ABOVE_ASK))
-    elif kind == "expired":
-        rows["expiry"][row] = as_of - timedelta(days=draw(st.integers(1, 30)))
-        corruption = Corruption(row, "expiry", _bad(FailureReason.EXPIRY_BEFORE_AS_OF))
+    corruption = _planted(draw, rows, QUOTE_PLANTERS)
     overrides = {name: OPTION_QUOTE_SCHEMA[name] for name in rows if name != "option_type"}
     return pl.DataFrame(rows, schema_overrides=overrides), corruption
 
