@@ -21,6 +21,7 @@ from shown_tables import SHOWN, assert_shows, html_tables, rich_tables
 
 import hedgeframe as hf
 from hedgeframe.cli import main
+from hedgeframe.report._format import fmt_int, fmt_ltv, fmt_money, fmt_num, fmt_pct, fmt_text
 
 
 @pytest.fixture
@@ -112,3 +113,9 @@ def test_events_compare_prints_and_reports_the_tables_it_writes(
     assert len(per_event) == events.height
     for slug, table in zip(events["event_slug"], per_event, strict=True):
         assert_shows(table, summary.filter(pl.col("event_slug") == slug), key="template")
+
+
+@pytest.mark.parametrize("fmt", [fmt_int, fmt_money, fmt_ltv, fmt_pct, fmt_num, fmt_text])
+def test_a_null_metric_shows_as_a_blank_cell(fmt: Callable[[object], str]) -> None:
+    # SPEC 9.3: a template that ran no day has null metrics; a table shows them blank.
+    assert fmt(None) == ""
