@@ -21,14 +21,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:randomly
 
-# Five rounds, each in a new random order with random hypothesis seeds (docs/testing.md).
-# A failing round names its order seed (`Using --randomly-seed=...`, rerun with that
-# option) and hypothesis prints the failing example's seed.
+# Five rounds, each in a new random test order with new hypothesis seeds (docs/testing.md).
+# Each round prints its seed; `pytest -p randomly --randomly-seed=S --hypothesis-seed=S`
+# with that seed reruns it exactly.
 RANDOM_ROUNDS ?= 5
 test-random: $(STAMP)
 	for round in $$(seq $(RANDOM_ROUNDS)); do \
-		echo "random round $$round of $(RANDOM_ROUNDS)"; \
-		HYPOTHESIS_PROFILE=random $(PY) -m pytest -q || exit 1; \
+		seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+		echo "random round $$round of $(RANDOM_ROUNDS): seed $$seed"; \
+		HYPOTHESIS_PROFILE=random $(PY) -m pytest -q -p randomly \
+			--randomly-seed=$$seed --hypothesis-seed=$$seed || exit 1; \
 	done
 
 # Mutation testing, module by module (slow: not in CI); `MODULES="engine metrics"` for some.

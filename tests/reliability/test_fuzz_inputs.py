@@ -246,10 +246,11 @@ def _cell(column: str, values: list[Any], *reasons: FailureReason) -> Planter:
 
 
 def _duplicate(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
-    """Append a copy of ``row``: the copy repeats its key."""
+    """Append a copy of ``row``: the copy repeats its key (the refusal names its row)."""
     for values in rows.values():
         values.append(values[row])
-    return Corruption(len(rows["date"]) - 1, "date", frozenset({FailureReason.DUPLICATE_KEY}))
+    copy = len(rows["symbol"]) - 1
+    return Corruption(copy, "symbol", frozenset({FailureReason.DUPLICATE_KEY}))
 
 
 def _planted(draw: st.DrawFn, rows: Rows, planters: dict[str, Planter]) -> Corruption | None:
