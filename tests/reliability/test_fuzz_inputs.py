@@ -20,7 +20,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -230,6 +230,7 @@ class Corruption:
     row: int | None  # None: a whole column (missing)
     column: str
     reasons: frozenset[FailureReason]
+    kind: str = ""  # the planter's name, for the statistics
 
 
 Rows = dict[str, list[Any]]
@@ -257,8 +258,9 @@ def _planted(draw: st.DrawFn, rows: Rows, planters: dict[str, Planter]) -> Corru
     """Half of the time nothing; else one planter, drawn, on a drawn row."""
     if draw(st.booleans()):
         return None
-    plant = planters[draw(st.sampled_from(sorted(planters)))]
-    return plant(draw, rows, draw(st.integers(0, len(next(iter(rows.values()))) - 1)))
+    kind = draw(st.sampled_from(sorted(planters)))
+    row = draw(st.integers(0, len(next(iter(rows.values()))) - 1))
+    return replace(planters[kind](draw, rows, row), kind=kind)
 
 
 def _no_close(draw: st.DrawFn, rows: Rows, row: int) -> Corruption:
@@ -343,7 +345,7 @@ def test_generated_bar_frames_are_stored_exactly_or_refused_naming_the_cell(
     store = MarketDataStore(scratch / f"bars-{tally['fuzz_examples']}")
     store.write_underlying_bars(BASELINE_BARS)
     if corruption is not None:
-        event(f"bad {corruption.column}")
+        event(f"bad {corruption.kind}")
         with pytest.raises(InvalidMarketDataError) as refused:
             store.write_underlying_bars(frame)
         assert _named(refused.value, corruption), (corruption, refused.value.failures)
@@ -437,7 +439,7 @@ def test_generated_quote_frames_are_stored_exactly_or_refused_naming_the_cell(
     store = MarketDataStore(scratch / f"quotes-{tally['fuzz_examples']}")
     as_of = frame["as_of_date"][0]
     if corruption is not None:
-        event(f"bad {corruption.column}")
+        event(f"bad {corruption.kind}")
         with pytest.raises(InvalidMarketDataError) as refused:
             store.write_option_quotes(frame)
         assert _named(refused.value, corruption), (corruption, refused.value.failures)
