@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -235,3 +237,18 @@ def test_inf_and_nan_round_trip(tmp_path: Path) -> None:
     collection = JsonCollection(tmp_path / "m.json", Measure, format_name="m")
     collection.modify(lambda records: ([Measure(value=float("inf"))], None))
     assert collection.load() == [Measure(value=float("inf"))]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664)])
+def test_a_written_file_is_readable_as_the_users_umask_allows(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    # Stored data is shared with BI tools, often run as another user: the file gets the
+    # mode any file the user writes gets (rw for all, less the umask), not mkstemp's 0o600.
+    path = tmp_path / "records.json"
+    previous = os.umask(umask)
+    try:
+        JsonCollection(path, StrategyTemplate, format_name="t").modify(lambda r: ([], None))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
