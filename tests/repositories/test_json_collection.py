@@ -191,11 +191,18 @@ def test_any_bytes_load_or_raise_corrupt_file_error(
     assert refused is None or refused.path == path
 
 
+def _containers_of(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """Lists and dicts of ``children``: a named function, because hypothesis reads a lambda's
+    source to check that it recurses, and a multi-line lambda's source is not always found
+    (a HypothesisDeprecationWarning, an error here, in one random-order round)."""
+    return st.lists(children, max_size=3) | st.dictionaries(
+        st.text(max_size=10), children, max_size=3
+    )
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
-    ),
+    _containers_of,
     max_leaves=10,
 )
 
@@ -222,7 +229,11 @@ def test_a_template_file_with_any_field_value_loads_or_raises_corrupt_file_error
     except CorruptFileError as error:
         message = str(error)
     else:
-        assert len(loaded) == 1
+        (template,) = loaded  # an odd but allowed value: every other field kept as written
+        kept = template.model_dump(mode="json")
+        assert {k: v for k, v in kept.items() if k != field} == {
+            k: v for k, v in record.items() if k != field
+        }
         return
     fields = (f"field '{field}", "field '(whole record)'")
     assert any(f"record 0 is not a valid StrategyTemplate: {f}" in message for f in fields)
