@@ -113,6 +113,9 @@ def prepare(name: str, target: Target) -> Path:
             # and its forked workers must not turn into failures of their own.
             'pytest_add_cli_args = ["-W", "ignore::DeprecationWarning", "-p", "no:cacheprovider"]',
             "use_git_change_detection = false",
+            # A mutant that hangs (a lock never taken, a loop that never ends) is stopped
+            # after 4x its tests' clean time plus 4 s, not mutmut's 15x; it counts as killed.
+            "timeout_multiplier = 4.0",
             'process_isolation = "forkserver"',
             'forkserver_warmup = "import"',
             'preload_modules_file = "preload.txt"',
