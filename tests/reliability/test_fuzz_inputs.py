@@ -481,8 +481,8 @@ class Market:
 
 @st.composite
 def markets(draw: st.DrawFn) -> Market:
-    """Closes from random log steps, and a template that can run (or, a quarter of the
-    time, one whose first roll would fall on or before its entry day)."""
+    """Closes from random log steps, and a template that can run (or, for a quarter of the
+    rolling templates, one whose first roll would fall on or before its entry day)."""
     n = draw(st.integers(min_value=2, max_value=40))
     start = draw(st.sampled_from([1e-3, 1.0, 100.0, 5_000.0, 1e7]))
     steps = draw(
