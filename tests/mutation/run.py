@@ -11,7 +11,7 @@ Usage::
     .venv/bin/python tests/mutation/run.py                  # every module below
     .venv/bin/python tests/mutation/run.py engine metrics   # just these
     .venv/bin/python tests/mutation/run.py --list           # the plan
-    .venv/bin/python tests/mutation/run.py engine --sample 05  # mutants numbered *0, *5
+    .venv/bin/python tests/mutation/run.py engine --sample 60  # 60 mutants drawn at random
 
 A stage-two module joins with one line in :data:`TARGETS`. The scores, the survivors
 judged equivalent and the run dates are in ``docs/testing.md``.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -143,19 +144,28 @@ class Score:
         return killed / self.checked if self.checked else 0.0
 
 
-STATUS_BY_EXIT_CODE = {1: "killed", 3: "killed", 0: "survived", 33: "no tests", 36: "timeout"}
-"""mutmut's exit codes per mutant (``mutmut.stats``); anything else counts as its number."""
+STATUS_BY_EXIT_CODE = {
+    **dict.fromkeys((1, 3), "killed"),
+    0: "survived",
+    **dict.fromkeys((5, 33), "no tests"),
+    **dict.fromkeys((36, -24, 24, 152, 255, -9, -11), "timeout"),
+}
+"""mutmut's exit codes per mutant (``mutmut.stats``): a test failed, none did, none ran, or
+the tests hung or crashed (counted as killed); anything else counts as its number."""
 
 
-def score(folder: Path, target: Target) -> tuple[Score, list[str]]:
-    """Count the module's mutants by outcome and list the survivors by name."""
+def _exit_codes(folder: Path, target: Target) -> dict[str, int | None]:
+    """Every mutant of the module and its outcome so far (``None``: not run yet)."""
     meta = folder / "mutants" / (target.module + ".meta")
-    exit_codes: dict[str, int | None] = json.loads(meta.read_text(encoding="utf-8"))[
-        "exit_code_by_key"
-    ]
+    codes: dict[str, int | None] = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    return codes
+
+
+def score(codes: dict[str, int | None]) -> tuple[Score, list[str]]:
+    """Count mutants by outcome and list the survivors by name."""
     counts: dict[str, int] = {}
     survivors: list[str] = []
-    for mutant, code in exit_codes.items():
+    for mutant, code in codes.items():
         status = "not checked" if code is None else STATUS_BY_EXIT_CODE.get(code, f"exit {code}")
         counts[status] = counts.get(status, 0) + 1
         if status in {"survived", "no tests"}:
@@ -163,21 +173,33 @@ def score(folder: Path, target: Target) -> tuple[Score, list[str]]:
     return Score(counts), sorted(survivors)
 
 
-def run(name: str, target: Target, *, max_children: int, sample: str | None) -> Score:
+SAMPLE_SEED = 21
+"""Seed of the random sample of mutants (issue 21): a rerun draws the same mutants."""
+
+
+def run(name: str, target: Target, *, max_children: int, sample: int | None) -> Score:
     """Mutate one module, print its score and survivors, and return the score.
 
-    ``sample``: last digits of the mutant numbers to run (``"05"``: one mutant in five,
-    spread over every function); every mutant when ``None``.
+    With ``sample``, that many mutants drawn at random (a fixed seed) are run and scored,
+    for a score when the whole module does not fit in the time at hand; mutmut first
+    generates every mutant and measures the tests (a call that selects no mutant).
     """
     folder = prepare(name, target)
-    mutmut = Path(sys.executable).with_name("mutmut")
-    module = target.module.removesuffix(".py").replace("/", ".")
-    chosen = [f"{module}.*__mutmut_*[{sample}]"] if sample else []
-    started = time.monotonic()
+    mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--max-children"]
+    mutmut.append(str(max_children))
     env = {**os.environ, "HYPOTHESIS_PROFILE": "ci"}
-    command = [str(mutmut), "run", "--max-children", str(max_children), *chosen]
-    subprocess.run(command, cwd=folder, env=env, check=True)
-    result, survivors = score(folder, target)
+    started = time.monotonic()
+    chosen: list[str] = []
+    if sample is not None:
+        module = target.module.removesuffix(".py").replace("/", ".")
+        meta = folder / "mutants" / (target.module + ".meta")
+        if not meta.exists():  # generate and measure only: this pattern selects no mutant
+            subprocess.run([*mutmut, f"{module}.x_none__mutmut_0"], cwd=folder, env=env)
+        every = sorted(_exit_codes(folder, target))
+        chosen = random.Random(SAMPLE_SEED).sample(every, min(sample, len(every)))
+    subprocess.run([*mutmut, *chosen], cwd=folder, env=env, check=True)
+    codes = _exit_codes(folder, target)
+    result, survivors = score({m: codes[m] for m in chosen} if chosen else codes)
     minutes = (time.monotonic() - started) / 60
     print(f"\n{target.module}: {result.counts}")
     print(f"killed {result.killed_share:.1%} of {result.checked} mutants in {minutes:.1f} min")
@@ -192,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", choices=[[], *TARGETS], metavar="name")
     parser.add_argument("--list", action="store_true", help="print the plan and stop")
     parser.add_argument("--max-children", type=int, default=2)
-    parser.add_argument("--sample", help="last digits of the mutant numbers to run, e.g. 05")
+    parser.add_argument("--sample", type=int, help="run this many mutants, drawn at random")
     args = parser.parse_args(argv)
     names = args.names or list(TARGETS)
     if args.list:
