@@ -28,7 +28,7 @@ import polars as pl
 import pytest
 
 import hedgeframe as hf
-from hedgeframe._atomic import atomic_write_bytes
+from hedgeframe._atomic import atomic_write_bytes, make_folder
 from hedgeframe.data import MarketDataStore, validate_underlying_bars
 
 
@@ -160,3 +160,21 @@ def test_without_either_fsync_a_returned_write_is_lost(
     atomic_write_bytes(target, b"new contents")
     after = _after_power_loss(disk, tmp_path)
     assert (after / "record.json").read_bytes() == survivor
+
+
+def test_a_folder_another_writer_creates_meanwhile_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes writing into one new partition both see it missing, and both create it.
+    folder = tmp_path / "new" / "partition"
+    real_exists = Path.exists
+
+    def missing_then_created(path: Path) -> bool:
+        if path == folder and not real_exists(path):
+            path.mkdir(parents=True)  # the other writer, just after this one looked
+            return False
+        return real_exists(path)
+
+    monkeypatch.setattr(Path, "exists", missing_then_created)
+    make_folder(folder)
+    assert folder.is_dir()
