@@ -193,9 +193,7 @@ def test_any_bytes_load_or_raise_corrupt_file_error(
 
 
 def _containers_of(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
-    """Lists and dicts of ``children``: a named function, because hypothesis reads a lambda's
-    source to check that it recurses, and a multi-line lambda's source is not always found
-    (a HypothesisDeprecationWarning, an error here, in one random-order round)."""
+    """Lists and dicts of ``children`` (the recursive step of :data:`JSON_VALUES`)."""
     return st.lists(children, max_size=3) | st.dictionaries(
         st.text(max_size=10), children, max_size=3
     )
