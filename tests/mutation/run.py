@@ -52,7 +52,12 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "engine": Target(
-        "hedgeframe/engine/_engine.py", ("tests/engine", "tests/providers/test_snapshot_marks.py")
+        "hedgeframe/engine/_engine.py",
+        (
+            "tests/engine",
+            "tests/providers/test_snapshot_marks.py",
+            "tests/providers/test_listed_contracts.py",
+        ),
     ),
     "metrics": Target("hedgeframe/engine/_metrics.py", ("tests/engine", "tests/events")),
     "snapshot": Target(
