@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="store folder for the generated chain (reused if it holds one; default: temp)",
     )
     parser.add_argument(
+        "--ingest-rows", type=_positive, default=1_000_000, help="B8 chain CSV size (rows)"
+    )
+    parser.add_argument(
         "--no-memory",
         dest="memory",
         action="store_false",
@@ -145,6 +148,7 @@ def run_cases(args: argparse.Namespace) -> int:
         chain_start=args.chain_start,
         chain_end=args.chain_end,
         chain_store=args.chain_store,
+        ingest_rows=args.ingest_rows,
     )
     started = datetime.now(UTC)
     clock = time.perf_counter()

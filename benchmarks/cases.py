@@ -1,4 +1,4 @@
-"""The benchmark cases B1-B5: check each result once, then time it at a size that matters.
+"""The benchmark cases B1-B5 and B8: check each result once, then time it at a size that matters.
 
 Each case returns its table rows and the issue's target checks. Baselines run in the same
 process and the same run: the scalar reference backtester (``benchmarks/reference.py``)
@@ -28,6 +28,7 @@ from benchmarks.crosscheck import (
     run_reference,
     trailing_realized_vol,
 )
+from benchmarks.ingest import run_ingest
 from benchmarks.memory import MemoryReading, measure
 from benchmarks.report import STATUS_NOT_AVAILABLE, CaseRow, TargetCheck
 from benchmarks.roofline import RooflineInputs, roofline_inputs, time_roofline
@@ -90,6 +91,7 @@ class SuiteConfig:
     chain_start: date = CHAIN_START
     chain_end: date = CHAIN_END
     chain_store: Path | None = None
+    ingest_rows: int = 1_000_000
 
     def as_json(self) -> dict[str, Any]:
         """The configuration with dates and paths as text."""
@@ -758,11 +760,26 @@ def b5_store(suite: Suite) -> CaseOutput:
     return CaseOutput([chain_row, bars_row], [target])
 
 
+# ---------------------------------------------------------------------------------------
+# B8: chain CSV ingestion (benchmarks/ingest.py)
+# ---------------------------------------------------------------------------------------
+
+
+def b8_ingest(suite: Suite) -> CaseOutput:
+    """``ingest_rows`` quotes read from CSV and validated, CBOE and generic layouts."""
+    cfg = suite.config
+    rows, targets = run_ingest(
+        cfg.ingest_rows, seed=cfg.seed, repeat=cfg.repeat, scratch=suite.scratch, log=suite.log
+    )
+    return CaseOutput(rows, targets)
+
+
 CASES: Final[dict[str, Callable[[Suite], CaseOutput]]] = {
     "B1": b1_single,
     "B2": b2_sweep,
     "B3": b3_snapshot,
     "B4": b4_events,
     "B5": b5_store,
+    "B8": b8_ingest,
 }
 """The cases by id, in the order they run."""

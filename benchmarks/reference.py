@@ -430,7 +430,7 @@ def reference_backtest(
                     number=next_number,
                     leg_id=str(leg.leg_id),
                     option_type=str(leg.option_type),
-                    strike=leg.strike_rule.value * spot,
+                    strike=leg.strike_rule.number * spot,
                     expiry=expiry,
                     quantity=units * leg.target_coverage_pct * leg.allocation_weight,
                     opened_at=day,

@@ -43,6 +43,7 @@ import polars as pl
 
 import hedgeframe as hf
 from hedgeframe.data import MarketDataStore, write_synthetic_chain
+from hedgeframe.events import BUNDLED_SAMPLE_TAG
 from hedgeframe.models import (
     BacktestPortfolioState,
     BacktestScenario,
@@ -400,39 +401,14 @@ class EventsRun:
 
 
 def prepare_events() -> EventsRun:
-    """The demo's comparison: bundled-sample presets, seed templates, demo provider.
+    """The demo's comparison: bundled-sample presets, seed templates, the default provider.
 
-    Built from ``hedgeframe.cli`` (``DEMO_PROVIDER``, ``provider_from_config``) and
-    ``hedgeframe.events`` (``BUNDLED_SAMPLE_TAG``, ``EventPortfolio``,
-    ``builtin_event_presets``) exactly as the ``demo`` command builds them, so the case
-    follows the demo when it changes.
-
-    Raises
-    ------
-    LookupError
-        While ``hf.compare_events`` or one of those names does not exist.
+    Built exactly as the ``demo`` command builds them (``hf.DEFAULT_PROVIDER``, the
+    ``bundled-sample`` presets, ``EventPortfolio()``), so the case follows the demo.
     """
-    compare = getattr(hf, "compare_events", None)
-    if compare is None:
-        msg = "hedgeframe does not export compare_events yet"
-        raise LookupError(msg)
-    cli = importlib.import_module("hedgeframe.cli")
-    events = importlib.import_module("hedgeframe.events")
-    needed = {
-        "hedgeframe.cli.DEMO_PROVIDER": getattr(cli, "DEMO_PROVIDER", None),
-        "hedgeframe.cli.provider_from_config": getattr(cli, "provider_from_config", None),
-        "hedgeframe.events.BUNDLED_SAMPLE_TAG": getattr(events, "BUNDLED_SAMPLE_TAG", None),
-        "hedgeframe.events.EventPortfolio": getattr(events, "EventPortfolio", None),
-        "hedgeframe.events.builtin_event_presets": getattr(events, "builtin_event_presets", None),
-    }
-    missing = [name for name, value in needed.items() if value is None]
-    if missing:
-        msg = f"the demo's inputs are not where the benchmark looks: {missing} missing"
-        raise LookupError(msg)
-    tag = needed["hedgeframe.events.BUNDLED_SAMPLE_TAG"]
-    presets = [p for p in events.builtin_event_presets() if tag in p.tags]
-    provider = cli.provider_from_config(dict(cli.DEMO_PROVIDER))
-    return EventsRun(presets, hf.seed_templates(), provider, events.EventPortfolio(), compare)
+    presets = [p for p in hf.builtin_event_presets() if BUNDLED_SAMPLE_TAG in p.tags]
+    provider = hf.DEFAULT_PROVIDER.build()
+    return EventsRun(presets, hf.seed_templates(), provider, hf.EventPortfolio(), hf.compare_events)
 
 
 def prepare(spec: dict[str, Any], market: SampleMarket) -> PreparedRun | EventsRun:

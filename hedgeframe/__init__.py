@@ -35,8 +35,10 @@ from hedgeframe.engine import BacktestRunResult, run_backtest
 
 # errors
 from hedgeframe.errors import (
+    BadInputError,
     HedgeframeError,
     InvalidMarketDataError,
+    InvalidModelError,
     InvalidScenarioError,
     LookaheadError,
 )
@@ -81,6 +83,7 @@ from hedgeframe.models import (
 
 # providers
 from hedgeframe.pricing import (
+    AssetIndexVol,
     ConstantVol,
     FirstAvailableVol,
     IndexVol,
@@ -88,9 +91,14 @@ from hedgeframe.pricing import (
     TrailingRealizedVol,
 )
 from hedgeframe.providers import (
+    DEFAULT_PROVIDER,
     DailyOptionsSnapshotProvider,
     HistoricalMarketDataProvider,
+    ProviderConfig,
+    SnapshotProviderConfig,
     SyntheticHistoricalProvider,
+    SyntheticProviderConfig,
+    provider_from_config,
 )
 from hedgeframe.sample import sample_store
 from hedgeframe.scenarios import make_scenario
@@ -99,14 +107,28 @@ from hedgeframe.scenarios import make_scenario
 from hedgeframe.service import BacktestService
 
 # templates
-from hedgeframe.templates import protective_put, put_ladder, seed_templates
+from hedgeframe.templates import (
+    collar,
+    demo_templates,
+    protective_put,
+    put_ladder,
+    put_spread,
+    seed_templates,
+    unhedged,
+    zero_cost_collar,
+)
 
 __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "__version__",
     # templates
+    "collar",
+    "demo_templates",
     "protective_put",
     "put_ladder",
+    "put_spread",
     "seed_templates",
+    "unhedged",
+    "zero_cost_collar",
     # models
     "BacktestDailyPoint",
     "BacktestPortfolioState",
@@ -139,7 +161,13 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "get_calendar",
     "sample_store",
     # providers
+    "AssetIndexVol",
     "ConstantVol",
+    "DEFAULT_PROVIDER",
+    "ProviderConfig",
+    "SnapshotProviderConfig",
+    "SyntheticProviderConfig",
+    "provider_from_config",
     "FirstAvailableVol",
     "HistoricalMarketDataProvider",
     "IndexVol",
@@ -160,8 +188,10 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "compare_events",
     "materialize_event",
     # errors
+    "BadInputError",
     "HedgeframeError",
     "InvalidMarketDataError",
+    "InvalidModelError",
     "InvalidScenarioError",
     "LookaheadError",
 ]

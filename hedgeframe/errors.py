@@ -7,12 +7,15 @@ can catch either. Messages name the parameter, the value, the bound and the reme
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from pydantic_core import ValidationError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import polars as pl
+    from pydantic_core import InitErrorDetails
 
 __all__ = [
     "BadInputError",
@@ -23,6 +26,7 @@ __all__ = [
     "FailureReason",
     "HedgeframeError",
     "InvalidMarketDataError",
+    "InvalidModelError",
     "InvalidRunIdError",
     "InvalidRunTransitionError",
     "InvalidScenarioError",
@@ -31,6 +35,7 @@ __all__ = [
     "NotASessionError",
     "RecordNotFoundError",
     "RunNotFoundError",
+    "RunNotReproducibleError",
     "SessionOutOfBoundsError",
     "TemplateNotFoundError",
 ]
@@ -58,22 +63,33 @@ class InvalidMarketDataError(HedgeframeError, ValueError):
     """A frame was refused; nothing was written.
 
     ``failures`` is a ``pl.DataFrame`` with columns ``row, column, value, reason`` (one row
-    per failing cell; ``row`` is the 0-based row of the input frame).
+    per failing cell; ``row`` is the 0-based row of the input frame). A CSV reader's have
+    ``line, date, column, value, reason`` instead: the file line (the header is line 1) and
+    the row's date as written. ``remedy``, when given, ends the message.
     """
 
-    def __init__(self, what: str, failures: pl.DataFrame) -> None:
+    def __init__(self, what: str, failures: pl.DataFrame, *, remedy: str | None = None) -> None:
         self.failures = failures
-        shown = failures.head(5).rows()
         lines = "\n".join(
-            f"  row {row}: {column}={value} ({reason})"
-            if row is not None
-            else f"  column {column}: {reason}"
-            for row, column, value, reason in shown
+            _failure_line(failure) for failure in failures.head(5).iter_rows(named=True)
         )
         more = f"\n  ... and {failures.height - 5} more" if failures.height > 5 else ""
+        advice = f"\n  {remedy}" if remedy else ""
         super().__init__(
-            f"{what}: {failures.height} bad cell(s) refused; nothing was written\n{lines}{more}"
+            f"{what}: {failures.height} bad cell(s) refused; nothing was written\n"
+            f"{lines}{more}{advice}"
         )
+
+
+def _failure_line(failure: dict[str, object]) -> str:
+    """Describe one failure in a message line: where, the cell and the reason."""
+    column, value, reason = failure["column"], failure["value"], failure["reason"]
+    if failure.get("line") is not None:
+        day = f" ({failure['date']})" if failure.get("date") is not None else ""
+        return f"  line {failure['line']}{day}: {column}={value} ({reason})"
+    if failure.get("row") is not None:
+        return f"  row {failure['row']}: {column}={value} ({reason})"
+    return f"  column {column}: {reason}"
 
 
 class CorruptFileError(HedgeframeError, ValueError):
@@ -142,3 +158,32 @@ class SessionOutOfBoundsError(HedgeframeError, ValueError):
 
 class BadInputError(HedgeframeError, ValueError):
     """Input from a user (a command line, a config file, a request) that cannot be used."""
+
+
+class InvalidModelError(HedgeframeError, ValidationError):
+    """A model (template, scenario, portfolio, provider configuration...) refused a value.
+
+    It is pydantic's ``ValidationError`` (so ``errors()`` lists every failing field with
+    its location, value and rule) and a :class:`HedgeframeError`. The message names the
+    model and each field; pydantic's documentation links are left out.
+    """
+
+    @classmethod
+    def of(cls, error: ValidationError) -> InvalidModelError:
+        """Return ``error`` as an :class:`InvalidModelError` (itself when it is one)."""
+        if isinstance(error, InvalidModelError):
+            return error
+        return cls.from_exception_data(error.title, cast("list[InitErrorDetails]", error.errors()))
+
+    def __str__(self) -> str:
+        lines = [f"invalid {self.title}: {self.error_count()} field(s) refused"]
+        for error in self.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "(whole record)"
+            value = error.get("input")
+            shown = "" if isinstance(value, dict | list) else f" = {value!r}"
+            lines.append(f"  {where}{shown}: {error['msg']}")
+        return "\n".join(lines)
+
+
+class RunNotReproducibleError(HedgeframeError, RuntimeError):
+    """Running a stored run again from its record did not give its tables; says what changed."""

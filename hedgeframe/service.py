@@ -19,10 +19,11 @@ from pathlib import Path
 
 import polars as pl
 
+from hedgeframe.data import MarketDataStore
 from hedgeframe.engine import TABLE_SCHEMAS, BacktestRunResult, run_backtest
-from hedgeframe.errors import HedgeframeError, RunNotFoundError
+from hedgeframe.errors import HedgeframeError, RunNotFoundError, RunNotReproducibleError
 from hedgeframe.models import BacktestRun, BacktestScenario, RunStatus, StrategyTemplate
-from hedgeframe.providers import HistoricalMarketDataProvider
+from hedgeframe.providers import HistoricalMarketDataProvider, provider_from_config
 from hedgeframe.repositories import EventPresetRepository, RunRepository, TemplateRepository
 
 __all__ = ["BacktestService"]
@@ -147,6 +148,80 @@ class BacktestService:
             }
         )
 
+    def rerun(self, run_id: str, *, store: MarketDataStore | None = None) -> BacktestRunResult:
+        """Run a completed run again from its record alone, and check it reproduces.
+
+        The provider is rebuilt from the stored configuration
+        (:func:`~hedgeframe.provider_from_config`; ``store`` replaces the recorded store,
+        e.g. a copy on another machine), and the frozen scenario runs on the frozen template
+        versions. The result must read the same market data (its fingerprint) under the same
+        rules and give equal tables; the new result is returned, nothing is stored.
+
+        Raises
+        ------
+        RunNotFoundError
+            When there is no such completed run.
+        RunNotReproducibleError
+            Naming what changed: the provider configuration no longer builds, the run fails
+            on the data now (a moved store: pass ``store``), the market data the run read,
+            the engine's rules, or (same data and rules) a table.
+        """
+        stored = self.load_result(run_id)
+        try:
+            provider = provider_from_config(stored.provider_snapshot.config, store)
+        except HedgeframeError as exc:
+            msg = f"run {run_id}: its provider configuration cannot be rebuilt: {exc}"
+            raise RunNotReproducibleError(msg) from exc
+        try:
+            again = run_backtest(
+                stored.scenario_snapshot,
+                stored.template_snapshots,
+                provider,
+                run_id=run_id,
+                keep_daily_path=not stored.daily_path.is_empty(),
+                keep_trades=not (stored.trades.is_empty() and stored.positions.is_empty()),
+            )
+        except HedgeframeError as exc:
+            used = stored.provider_snapshot.config.get("store") or "the bundled sample"
+            msg = f"run {run_id} does not reproduce: it fails on the data now (store {used}): {exc}"
+            raise RunNotReproducibleError(msg) from exc
+        changed = _what_changed(stored, again)
+        if changed:
+            msg = f"run {run_id} does not reproduce: {changed}"
+            raise RunNotReproducibleError(msg)
+        return again
+
     def list_runs(self) -> list[BacktestRun]:
         """Return every stored run, oldest first."""
         return self.runs.list()
+
+
+def _what_changed(stored: BacktestRunResult, again: BacktestRunResult) -> str | None:
+    """Say what differs between a stored result and its rerun (None: nothing)."""
+    before, now = stored.provider_snapshot.source_version, again.provider_snapshot.source_version
+    if before != now:
+        return (
+            f"the market data it read changed (fingerprint {before} at the run, {now} now; "
+            f"store {again.provider_snapshot.config.get('store') or 'the bundled sample'})"
+        )
+    versions = f"engine {stored.engine_version} at the run, {again.engine_version} now"
+    if stored.rules_version != again.rules_version:
+        rules = f"{stored.rules_version} -> {again.rules_version}"
+        return f"the engine's rules changed ({rules}; {versions})"
+    for name, frame in stored.tables().items():
+        rerun = again.tables()[name]
+        if not frame.equals(rerun):
+            return f"table {name} differs ({_first_difference(frame, rerun)}; {versions})"
+    return None
+
+
+def _first_difference(stored: pl.DataFrame, again: pl.DataFrame) -> str:
+    if stored.shape != again.shape:
+        return f"{stored.height} rows at the run, {again.height} now"
+    for column in stored.columns:
+        differs = ~stored[column].eq_missing(again[column])
+        if differs.any():
+            row = int(differs.arg_true()[0])
+            then, now = stored[column][row], again[column][row]
+            return f"column {column}, row {row}: {then!r} then, {now!r} now"
+    return "equal values in another order"

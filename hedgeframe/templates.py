@@ -12,22 +12,83 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hedgeframe.models import (
     ContractMode,
+    LegSide,
+    OptionType,
     RollPolicy,
     StrategyTemplate,
     StrikeRule,
+    StrikeRuleType,
     TemplateKind,
     TemplateLeg,
 )
 
-__all__ = ["protective_put", "put_ladder", "seed_templates"]
+__all__ = [
+    "collar",
+    "demo_templates",
+    "protective_put",
+    "put_ladder",
+    "put_spread",
+    "seed_templates",
+    "slug_pct",
+    "slug_tenor",
+    "unhedged",
+    "zero_cost_collar",
+]
 
 _SEED_NAMESPACE = uuid.UUID("6f1c2a53-0d5e-4b8e-9a57-2f3c8d1e4b60")
 SEED_TIMESTAMP = datetime(2026, 11, 25, tzinfo=UTC)
 """When the seed templates were defined (fixed, so they compare equal across calls)."""
+
+
+def slug_pct(spot_pct: float) -> str:
+    """Name a strike in a slug the seed's way: ``atm`` at spot, else ``95pct``."""
+    return "atm" if spot_pct == 1.0 else f"{round(spot_pct * 100, 2):g}pct".replace(".", "_")
+
+
+def slug_tenor(days: int) -> str:
+    """Name a tenor in a slug: ``12m`` for 365 days, ``6m`` for 182, else ``45d``."""
+    months = round(days * 12 / 365)
+    return f"{months}m" if months and abs(days - months * 365 / 12) <= 2 else f"{days}d"
+
+
+def _template(
+    slug: str,
+    kind: TemplateKind,
+    legs: Sequence[TemplateLeg],
+    roll_policy: RollPolicy | None,
+    underlying_symbol: str,
+    options: _Options,
+) -> StrategyTemplate:
+    fields: dict[str, object] = {
+        "slug": slug,
+        "display_name": options.display_name if options.display_name is not None else slug,
+        "description": options.description,
+        "template_kind": kind,
+        "underlying_symbol": underlying_symbol,
+        "contract_mode": options.contract_mode,
+        "legs": list(legs),
+        "roll_policy": roll_policy if roll_policy is not None else RollPolicy(),
+        "tags": list(options.tags),
+    }
+    if options.template_id is not None:
+        fields["template_id"] = options.template_id
+    return StrategyTemplate.model_validate(fields)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The keyword options every helper shares (labels, sizing mode, id)."""
+
+    contract_mode: ContractMode = ContractMode.CONTINUOUS_UNITS
+    display_name: str | None = None
+    description: str = ""
+    tags: Sequence[str] = ()
+    template_id: str | None = None
 
 
 def _leg_ids(spot_pcts: Sequence[float]) -> list[str]:
@@ -80,7 +141,7 @@ def put_ladder(
 
     Raises
     ------
-    pydantic.ValidationError
+    InvalidModelError
         When the legs break a template invariant (weights, strikes, tenor, coverage).
     """
     if len(spot_pcts) != len(weights):
@@ -97,20 +158,8 @@ def put_ladder(
         for leg_id, pct, weight in zip(_leg_ids(spot_pcts), spot_pcts, weights, strict=True)
     ]
     kind = TemplateKind.PROTECTIVE_PUT if len(legs) == 1 else TemplateKind.LADDERED_PUT
-    fields: dict[str, object] = {
-        "slug": slug,
-        "display_name": display_name if display_name is not None else slug,
-        "description": description,
-        "template_kind": kind,
-        "underlying_symbol": underlying_symbol,
-        "contract_mode": contract_mode,
-        "legs": legs,
-        "roll_policy": roll_policy if roll_policy is not None else RollPolicy(),
-        "tags": list(tags),
-    }
-    if template_id is not None:
-        fields["template_id"] = template_id
-    return StrategyTemplate.model_validate(fields)
+    options = _Options(contract_mode, display_name, description, tags, template_id)
+    return _template(slug, kind, legs, roll_policy, underlying_symbol, options)
 
 
 def protective_put(
@@ -190,3 +239,173 @@ def seed_templates() -> list[StrategyTemplate]:
     ]
     stamp = {"created_at": SEED_TIMESTAMP, "updated_at": SEED_TIMESTAMP}
     return [StrategyTemplate.model_validate({**t.model_dump(), **stamp}) for t in built]
+
+
+def _leg(
+    leg_id: str,
+    side: LegSide,
+    option_type: OptionType,
+    rule: StrikeRule,
+    target_expiry_days: int,
+    weight: float = 1.0,
+) -> TemplateLeg:
+    return TemplateLeg(
+        leg_id=leg_id,
+        side=side,
+        option_type=option_type,
+        allocation_weight=weight,
+        strike_rule=rule,
+        target_expiry_days=target_expiry_days,
+    )
+
+
+def collar(
+    slug: str | None = None,
+    put_pct: float = 0.95,
+    call_pct: float = 1.10,
+    target_expiry_days: int = 365,
+    roll_policy: RollPolicy | None = None,
+    underlying_symbol: str = "*",
+    *,
+    contract_mode: ContractMode = ContractMode.CONTINUOUS_UNITS,
+    display_name: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    template_id: str | None = None,
+) -> StrategyTemplate:
+    """Build a collar: a long put on every unit, financed by a short call on every unit.
+
+    Below the put strike the loss is floored; above the call strike the gain is given up.
+    The slug defaults to the seed style, e.g. ``collar-95pct-put-110pct-call-12m``; the
+    other parameters are :func:`put_ladder`'s.
+
+    Examples
+    --------
+    >>> import hedgeframe as hf
+    >>> template = hf.collar()
+    >>> template.slug, [(leg.side.value, leg.option_type.value) for leg in template.legs]
+    ('collar-95pct-put-110pct-call-12m', [('long', 'put'), ('short', 'call')])
+    """
+    default = (
+        f"collar-{slug_pct(put_pct)}-put-{slug_pct(call_pct)}-call-{slug_tenor(target_expiry_days)}"
+    )
+    legs = [
+        _leg(_leg_ids([put_pct])[0], LegSide.LONG, OptionType.PUT, StrikeRule(value=put_pct),
+             target_expiry_days),
+        _leg(f"short-call-{round(call_pct * 100, 2):g}".replace(".", "_"), LegSide.SHORT,
+             OptionType.CALL, StrikeRule(value=call_pct), target_expiry_days),
+    ]  # fmt: skip
+    options = _Options(contract_mode, display_name, description, tags, template_id)
+    return _template(
+        slug or default, TemplateKind.COLLAR, legs, roll_policy, underlying_symbol, options
+    )
+
+
+def zero_cost_collar(
+    slug: str | None = None,
+    put_pct: float = 0.95,
+    target_expiry_days: int = 365,
+    roll_policy: RollPolicy | None = None,
+    underlying_symbol: str = "*",
+    *,
+    contract_mode: ContractMode = ContractMode.CONTINUOUS_UNITS,
+    display_name: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    template_id: str | None = None,
+) -> StrategyTemplate:
+    """Build a zero-cost collar: a long put paid for by the short call whose mid matches it.
+
+    The call's strike is solved on every entry day (SPEC 9.1 ``zero_cost``), so the net
+    premium is zero at the mid before spread and fees. The slug defaults to e.g.
+    ``zero-cost-collar-95pct-put-12m``; the other parameters are :func:`put_ladder`'s.
+    """
+    default = f"zero-cost-collar-{slug_pct(put_pct)}-put-{slug_tenor(target_expiry_days)}"
+    legs = [
+        _leg(_leg_ids([put_pct])[0], LegSide.LONG, OptionType.PUT, StrikeRule(value=put_pct),
+             target_expiry_days),
+        _leg("short-call-zero-cost", LegSide.SHORT, OptionType.CALL,
+             StrikeRule(rule_type=StrikeRuleType.ZERO_COST), target_expiry_days),
+    ]  # fmt: skip
+    options = _Options(contract_mode, display_name, description, tags, template_id)
+    return _template(
+        slug or default, TemplateKind.COLLAR, legs, roll_policy, underlying_symbol, options
+    )
+
+
+def put_spread(
+    slug: str | None = None,
+    long_pct: float = 0.95,
+    short_pct: float = 0.80,
+    target_expiry_days: int = 365,
+    roll_policy: RollPolicy | None = None,
+    underlying_symbol: str = "*",
+    *,
+    contract_mode: ContractMode = ContractMode.CONTINUOUS_UNITS,
+    display_name: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    template_id: str | None = None,
+) -> StrategyTemplate:
+    """Build a put spread: a long put, cheapened by a lower short put on the same units.
+
+    It protects from ``long_pct`` down to ``short_pct`` of the entry spot, and no further.
+    The slug defaults to e.g. ``put-spread-95pct-80pct-12m``; the other parameters are
+    :func:`put_ladder`'s.
+    """
+    tenor = slug_tenor(target_expiry_days)
+    default = f"put-spread-{slug_pct(long_pct)}-{slug_pct(short_pct)}-{tenor}"
+    legs = [
+        _leg(_leg_ids([long_pct])[0], LegSide.LONG, OptionType.PUT, StrikeRule(value=long_pct),
+             target_expiry_days),
+        _leg(f"short-put-{round(short_pct * 100, 2):g}".replace(".", "_"), LegSide.SHORT,
+             OptionType.PUT, StrikeRule(value=short_pct), target_expiry_days),
+    ]  # fmt: skip
+    options = _Options(contract_mode, display_name, description, tags, template_id)
+    return _template(
+        slug or default, TemplateKind.PUT_SPREAD, legs, roll_policy, underlying_symbol, options
+    )
+
+
+def unhedged(slug: str = "unhedged", underlying_symbol: str = "*") -> StrategyTemplate:
+    """Build the baseline with no hedge, so the unhedged path ranks like any template.
+
+    Its id is derived from its slug, so every call gives an equal template.
+    """
+    return StrategyTemplate(
+        template_id=str(uuid.uuid5(_SEED_NAMESPACE, f"unhedged:{slug}")),
+        slug=slug,
+        display_name="Unhedged",
+        description="No hedge: the collateral and the loan alone.",
+        template_kind=TemplateKind.UNHEDGED,
+        underlying_symbol=underlying_symbol,
+        created_at=SEED_TIMESTAMP,
+        updated_at=SEED_TIMESTAMP,
+    )
+
+
+def demo_templates() -> list[StrategyTemplate]:
+    """Return what ``hedgeframe demo`` compares, with stable ids and timestamps.
+
+    The four seed templates, a zero-cost collar (95 % put) and a 95/80 put spread, all
+    12 months.
+    """
+    extra = [
+        zero_cost_collar(
+            display_name="Zero-cost collar 95% put 12m",
+            description="A 95% put paid for by the call whose premium matches it.",
+            tags=["collar", "zero-cost"],
+            template_id=str(uuid.uuid5(_SEED_NAMESPACE, "zero-cost-collar-95pct-put-12m")),
+        ),
+        put_spread(
+            display_name="Put spread 95/80 12m",
+            description="A 95% put with an 80% put sold under it: protection down to 80%.",
+            tags=["spread", "cost-aware"],
+            template_id=str(uuid.uuid5(_SEED_NAMESPACE, "put-spread-95pct-80pct-12m")),
+        ),
+    ]
+    stamp = {"created_at": SEED_TIMESTAMP, "updated_at": SEED_TIMESTAMP}
+    return [
+        *seed_templates(),
+        *(StrategyTemplate.model_validate({**t.model_dump(), **stamp}) for t in extra),
+    ]

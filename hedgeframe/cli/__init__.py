@@ -11,14 +11,5 @@ One module per command group; importing them registers their commands on ``app``
 from hedgeframe.cli import _data, _events, _runs, _templates  # noqa: F401 (registers commands)
 from hedgeframe.cli._common import CliContext, app
 from hedgeframe.cli._main import console_main, main
-from hedgeframe.cli._providers import DEMO_PROVIDER, PROVIDER_BUILDERS, provider_from_config
 
-__all__ = [
-    "DEMO_PROVIDER",
-    "PROVIDER_BUILDERS",
-    "CliContext",
-    "app",
-    "console_main",
-    "main",
-    "provider_from_config",
-]
+__all__ = ["CliContext", "app", "console_main", "main"]

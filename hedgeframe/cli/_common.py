@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,12 @@ StoreOption = Annotated[
     Path, typer.Option("--store", help="Market data store folder (hive-partitioned Parquet).")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AppendFlag = Annotated[
+    bool,
+    typer.Option(
+        "--append", help="Keep the Parquet of earlier runs in the folder (default: replace it)."
+    ),
+]
 
 
 def read_json(source: str, what: str) -> Any:
@@ -125,3 +132,21 @@ def progress(description: str, total: int) -> Iterator[Callable[[], None]]:
     with progress:
         task = progress.add_task(description, total=total)
         yield lambda: progress.advance(task)
+
+
+def drop_older_partitions(written: Iterable[Path]) -> int:
+    """Remove the hive partitions beside those just written; return how many went.
+
+    ``written`` are ``<out>/<table>/<key>=<value>/part-0.parquet`` files: every other
+    ``<key>=<value>`` folder of those tables is an earlier run's, which a glob over the
+    folder would otherwise count again. Nothing else in the folder is touched, and the old
+    partitions go only after the new ones are written.
+    """
+    keep = {path.parent for path in written}
+    removed = 0
+    for table in sorted({partition.parent for partition in keep}):
+        for partition in sorted(table.iterdir()):
+            if partition.is_dir() and "=" in partition.name and partition not in keep:
+                shutil.rmtree(partition)
+                removed += 1
+    return removed

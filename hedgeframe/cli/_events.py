@@ -11,9 +11,11 @@ import typer
 
 import hedgeframe as hf
 from hedgeframe.cli._common import (
+    AppendFlag,
     DataOption,
     JsonFlag,
     app,
+    drop_older_partitions,
     events_app,
     print_json,
     print_table,
@@ -22,7 +24,7 @@ from hedgeframe.cli._common import (
     stdout,
     text_columns,
 )
-from hedgeframe.cli._providers import DEMO_PROVIDER, provider_from_config, resolve_provider
+from hedgeframe.cli._providers import resolve_provider
 from hedgeframe.errors import BadInputError, TemplateNotFoundError
 from hedgeframe.events import (
     BUNDLED_SAMPLE_TAG,
@@ -32,10 +34,9 @@ from hedgeframe.events import (
     compare_events,
 )
 from hedgeframe.models import EventPreset, StrategyTemplate
-from hedgeframe.providers import HistoricalMarketDataProvider
+from hedgeframe.providers import HistoricalMarketDataProvider, parse_provider_config
 from hedgeframe.report import ACROSS_COLUMNS, EVENTS_COLUMNS
-from hedgeframe.report import describe_provider as _describe_provider_lines
-from hedgeframe.templates import seed_templates
+from hedgeframe.templates import demo_templates
 
 
 def _compare_and_report(
@@ -46,8 +47,14 @@ def _compare_and_report(
     out: Path,
     *,
     skip_missing: bool,
+    append: bool,
 ) -> EventComparison:
-    """Run the comparison, write Parquet and the report, print the ranking."""
+    """Run the comparison, write Parquet and the report, print the ranking.
+
+    The Parquet partitions of an earlier run in ``out`` are removed once the new ones are
+    written (a rerun replaces its results; a glob never counts them twice), unless
+    ``append``.
+    """
     with progress("events", len(presets)) as advance:
         comparison = compare_events(
             presets,
@@ -57,7 +64,8 @@ def _compare_and_report(
             skip_missing=skip_missing,
             on_event=lambda _: advance(),
         )
-    comparison.write_parquet(out)
+    written = comparison.write_parquet(out).values()
+    replaced = 0 if append else drop_older_partitions(written)
     with progress("report", 1) as advance:
         report = comparison.write_html(out / "report.html")
         advance()
@@ -67,9 +75,7 @@ def _compare_and_report(
         f"{len(comparison.templates)} templates x {comparison.events.height} events; "
         f"portfolio: {portfolio.describe()}"
     )
-    for line in _describe_provider_lines(
-        snapshot.provider_id, comparison.pricing_mode.value, snapshot.config
-    ):
+    for line in parse_provider_config(snapshot.config).describe():
         console.print(f"  {line}")
     print_table(comparison.events, EVENTS_COLUMNS[:1] + EVENTS_COLUMNS[2:4] + EVENTS_COLUMNS[8:])
     print_table(comparison.across_events, ACROSS_COLUMNS, "Across events (1 = best)")
@@ -80,6 +86,7 @@ def _compare_and_report(
     console.print(
         f"parquet: {out}/<table>/comparison_id={comparison.comparison_id}/part-0.parquet "
         f"and {out}/<table>/run_id=<run_id>/part-0.parquet"
+        + (f" (replaced {replaced} earlier partition(s))" if replaced else "")
     )
     return comparison
 
@@ -89,18 +96,26 @@ def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the report, charts and Parquet.")
     ] = Path("hedgeframe-demo"),
+    append: AppendFlag = False,
 ) -> None:
-    """Compare the four seed templates over every selloff in the bundled S&P 500 sample.
+    """Compare six hedges over every selloff in the bundled S&P 500 sample.
 
-    Synthetic Black-Scholes-Merton prices (VIX/100 where the sample has it, 21-day
-    realized volatility before), 2 % rate, 1 % bid/ask; USD 1m of collateral at each
-    event's first close, loan 60 %, margin call at 75 %. Writes report.html, charts/*.png
-    and Parquet tables into OUT, and prints the ranking.
+    The four seed templates (protective puts and ladders), a zero-cost collar and a 95/80
+    put spread, all 12 months. Synthetic Black-Scholes-Merton prices (VIX/100 where the
+    sample has it, 21-day realized volatility before), 2 % rate, 1 % bid/ask; USD 1m of
+    collateral at each event's first close, loan 60 %, margin call at 75 %. Writes
+    report.html, charts/*.png and Parquet tables into OUT, and prints the ranking.
     """
     presets = [p for p in builtin_event_presets() if BUNDLED_SAMPLE_TAG in p.tags]
-    provider = provider_from_config(DEMO_PROVIDER)
+    provider = resolve_provider(None, None)
     _compare_and_report(
-        presets, seed_templates(), provider, EventPortfolio(), out, skip_missing=False
+        presets,
+        demo_templates(),
+        provider,
+        EventPortfolio(),
+        out,
+        skip_missing=False,
+        append=append,
     )
 
 
@@ -157,11 +172,11 @@ def events_add(
 
 
 def _templates_named(slugs: Sequence[str], data: Path) -> list[StrategyTemplate]:
-    """Templates by slug: from the data folder's repository, else the seed templates."""
+    """Templates by slug: from the data folder's repository, else the demo's templates."""
     if not slugs:
-        return seed_templates()
+        return demo_templates()
     repository = hf.BacktestService(data).templates
-    seeds = {t.slug: t for t in seed_templates()}
+    seeds = {t.slug: t for t in demo_templates()}
     chosen = []
     for slug in slugs:
         try:
@@ -181,7 +196,7 @@ def events_compare(
     tag: Annotated[str | None, typer.Option(help="Only presets with this tag.")] = None,
     template: Annotated[
         list[str] | None,
-        typer.Option(help="Template slug (repeat; default: the four seed templates)."),
+        typer.Option(help="Template slug (repeat; default: the demo's six templates)."),
     ] = None,
     data: DataOption = Path("data"),
     store: Annotated[
@@ -193,6 +208,7 @@ def events_compare(
         typer.Option(help="Provider config JSON (file, '-' or inline; default: the demo's)."),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("hedgeframe-events"),
+    append: AppendFlag = False,
     collateral_value: Annotated[
         float | None, typer.Option(help="Collateral value at each event's start.")
     ] = None,
@@ -237,4 +253,5 @@ def events_compare(
         portfolio,
         out,
         skip_missing=not slugs if skip_missing is None else skip_missing,
+        append=append,
     )

@@ -14,7 +14,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from hedgeframe.cli._common import EXIT_BAD_INPUT, EXIT_UNEXPECTED, CliContext, app
 from hedgeframe.data import BarDownloader
 from hedgeframe.engine import engine_version
-from hedgeframe.errors import HedgeframeError
+from hedgeframe.errors import HedgeframeError, InvalidModelError
 
 
 @app.command()
@@ -24,12 +24,8 @@ def version() -> None:
 
 
 def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(whole record)"
-        more = exc.error_count() - 1
-        extra = f" (and {more} more error(s))" if more else ""
-        return f"invalid {exc.title}: field {where!r}: {first['msg']}{extra}"
+    if isinstance(exc, ValidationError):  # every refused field, named (and its value)
+        exc = InvalidModelError.of(exc)
     return " ".join(str(exc).split())
 
 

@@ -55,6 +55,7 @@ def templates_list(
                 "status": t.status.value,
                 "kind": t.template_kind.value,
                 "legs": len(t.legs),
+                "rule": t.describe(),
                 "template_id": t.template_id,
             }
             for t in templates

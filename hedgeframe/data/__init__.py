@@ -14,7 +14,13 @@ from hedgeframe.data._calendar import (
     TradingCalendar,
     get_calendar,
 )
-from hedgeframe.data._csv import read_bars_csv, read_cboe_chain_csv, read_chain_csv
+from hedgeframe.data._csv import (
+    QUARANTINE_SCHEMA,
+    CsvImport,
+    read_bars_csv,
+    read_cboe_chain_csv,
+    read_chain_csv,
+)
 from hedgeframe.data._schemas import (
     DEFAULT_SOURCE,
     OPTION_QUOTE_KEY,
@@ -46,11 +52,13 @@ __all__ = [
     "OPTION_QUOTE_REQUIRED",
     "OPTION_QUOTE_SCHEMA",
     "OPTION_TYPES",
+    "QUARANTINE_SCHEMA",
     "SYNTHETIC_CHAIN_SOURCE",
     "UNDERLYING_BAR_KEY",
     "UNDERLYING_BAR_REQUIRED",
     "UNDERLYING_BAR_SCHEMA",
     "BarDownloader",
+    "CsvImport",
     "MarketDataStore",
     "NotASessionError",
     "SessionOutOfBoundsError",

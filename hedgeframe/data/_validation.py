@@ -5,19 +5,24 @@ once (pandera's ``failure_cases``): a refused frame raises
 :class:`~hedgeframe.errors.InvalidMarketDataError` whose ``failures`` frame has one row per
 bad cell, with columns ``row`` (0-based input row; null for a whole-column problem),
 ``column``, ``value`` (the cell as text) and ``reason`` (a
-:class:`~hedgeframe.errors.FailureReason` value).
+:class:`~hedgeframe.errors.FailureReason` value). :func:`screen` does the work and returns
+the valid rows beside the failures, for readers that may leave bad rows out.
 
-The row rules (:data:`BAR_RULES`, :data:`QUOTE_RULES`) are also what the store's readers
-check every row they read against (:func:`first_broken`), so a file edited by another
-tool is refused by the same rules as a frame written through the store.
+The row rules (:data:`BAR_RULES`, :data:`QUOTE_RULES`) are stated twice, as Polars
+expressions and on numpy arrays (:class:`RowRule`). :func:`screen` finds the bad rows with
+the numpy form (a clean million-row chain costs a few array passes) and describes only
+those cells with the Polars form. The store's readers check every row they read with the
+numpy form too (:func:`first_broken`), so a file edited by another tool is refused by the
+same rules as a frame written through the store.
 
 Coercions are deliberately few and lossless: integer and decimal columns become
 ``Float64``; integral floats become ``Int64`` for counts; ``Datetime`` cells become
 ``Date`` only when they are at midnight; ``Categorical``/``Enum`` become ``String``. Text
-is parsed only when a reader asks for it (``parse_strings=True``); a store write refuses a
-text column where a number or date belongs, because that is usually a parsing mistake
-upstream. Columns the schema does not know are refused rather than dropped, so a typo in a
-column name cannot silently lose data.
+is parsed only when a reader asks for it (``parse_strings=True``; dates in the format
+their values show, :mod:`hedgeframe.data._dates`); a store write refuses a text column
+where a number or date belongs, because that is usually a parsing mistake upstream.
+Columns the schema does not know are refused rather than dropped, so a typo in a column
+name cannot silently lose data.
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from hedgeframe.data._dates import ISO_DATE, infer_date_format
 from hedgeframe.data._schemas import (
     DEFAULT_SOURCE,
     OPTION_QUOTE_KEY,
@@ -47,13 +53,19 @@ from hedgeframe.data._schemas import (
 from hedgeframe.errors import FailureReason, InvalidMarketDataError
 
 __all__ = [
+    "BARS",
     "BAR_RULES",
     "FAILURE_SCHEMA",
+    "QUOTES",
     "QUOTE_RULES",
     "BoolArray",
     "ColumnArrays",
     "RowRule",
+    "Screened",
+    "Table",
+    "broken_rows",
     "first_broken",
+    "screen",
     "validate_option_quotes",
     "validate_underlying_bars",
 ]
@@ -104,12 +116,12 @@ class _Check:
 class _Coerced:
     """A column cast to its schema dtype, plus the cells the cast could not take."""
 
-    value: pl.Expr
-    failures: list[tuple[pl.Expr, FailureReason]] = field(default_factory=list)
+    value: pl.Series
+    failures: list[tuple[BoolArray, FailureReason]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class _Table:
+class Table:
     """What is validated: schema, key, required columns, rules and a finishing step."""
 
     schema: pl.Schema
@@ -119,54 +131,76 @@ class _Table:
     finish: Callable[[pl.DataFrame], pl.DataFrame] = lambda frame: frame
 
 
+def _parsed(
+    text: pl.Series, parse: Callable[[pl.Series], pl.Series]
+) -> tuple[pl.Series, list[tuple[BoolArray, FailureReason]]]:
+    """Parse text cells, and name the non-blank ones that do not parse.
+
+    Cells are parsed as they are first; only when some fail is the column parsed again
+    without surrounding blanks (``" 2 "`` is 2), so clean text is parsed once.
+    """
+    parsed = parse(text)
+    if not (parsed.is_null() & text.is_not_null()).any():
+        return parsed, []
+    stripped = text.str.strip_chars()
+    parsed = parse(stripped)
+    unparsable = stripped.is_not_null() & (stripped != "") & parsed.is_null()
+    return parsed, [(_flags(unparsable), FailureReason.BAD_VALUE)]
+
+
+def _whole_numbers(number: pl.Series) -> _Coerced:
+    """Turn float counts into integers; cells not finite or not integral are refused."""
+    values = number.to_numpy()  # nulls become NaN
+    null = number.is_null().to_numpy() if number.null_count() else np.zeros(len(number), bool)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):  # beyond int64: cast to garbage, then not exact
+        as_int = np.where(finite, values, 0.0).astype(np.int64)
+        exact = finite & (as_int == values)
+    whole = pl.Series(number.name, np.ma.masked_array(as_int, mask=~exact), dtype=pl.Int64)
+    return _Coerced(
+        whole,
+        [(~finite & ~null, FailureReason.NOT_FINITE), (finite & ~exact, FailureReason.BAD_VALUE)],
+    )
+
+
 def _coerce(
-    name: str,
-    source: pl.DataType,
-    target: pl.DataType,
-    *,
-    parse_strings: bool,
-    date_format: str | None,
+    column: pl.Series, target: pl.DataType, *, parse_strings: bool, date_format: str
 ) -> _Coerced | None:
     """Cast one column losslessly to ``target``; ``None`` when its dtype cannot be cast."""
-    col = pl.col(name)
+    source = column.dtype
     if source == pl.Null:
-        return _Coerced(col.cast(target))
-    text = col.str.strip_chars() if source == pl.String else None
-    present_text = (text.is_not_null() & (text != "")) if text is not None else None
+        return _Coerced(column.cast(target))
+    text = source == pl.String and parse_strings
     if target == pl.String:
         if source == pl.String or isinstance(source, pl.Categorical | pl.Enum):
-            return _Coerced(col.cast(pl.String))
+            return _Coerced(column.cast(pl.String))
         return None
     if target == pl.Date:
         if source == pl.Date:
-            return _Coerced(col)
+            return _Coerced(column)
         if isinstance(source, pl.Datetime):
-            not_midnight = col.is_not_null() & (col.dt.time() != pl.lit(time(0)))
-            return _Coerced(col.dt.date(), [(not_midnight, FailureReason.BAD_VALUE)])
-        if text is not None and present_text is not None and parse_strings:
-            parsed = pl.when(present_text).then(text).str.to_date(date_format, strict=False)
-            return _Coerced(parsed, [(present_text & parsed.is_null(), FailureReason.BAD_VALUE)])
+            not_midnight = column.is_not_null() & (column.dt.time() != time(0))
+            return _Coerced(column.dt.date(), [(_flags(not_midnight), FailureReason.BAD_VALUE)])
+        if text:
+            return _Coerced(*_parsed(column, lambda s: s.str.to_date(date_format, strict=False)))
         return None
+    failures: list[tuple[BoolArray, FailureReason]] = []
     if source.is_numeric() or isinstance(source, pl.Decimal):
-        number = col.cast(pl.Float64) if not source.is_integer() else col
-        unparsable = None
-    elif text is not None and present_text is not None and parse_strings:
-        number = pl.when(present_text).then(text).cast(pl.Float64, strict=False)
-        unparsable = present_text & number.is_null()
+        number = column if source.is_integer() else column.cast(pl.Float64)
+    elif text:
+        number, failures = _parsed(column, lambda s: s.cast(pl.Float64, strict=False))
     else:
         return None
-    failures = [] if unparsable is None else [(unparsable, FailureReason.BAD_VALUE)]
     if target == pl.Float64:
         return _Coerced(number.cast(pl.Float64), failures)
     # Int64 counts: integers pass through; floats must be finite and integral.
-    if source.is_integer():
+    if number.dtype.is_integer():
         as_int = number.cast(pl.Int64, strict=False)
-        return _Coerced(as_int, [(col.is_not_null() & as_int.is_null(), FailureReason.BAD_VALUE)])
-    not_finite = number.is_nan() | number.is_infinite()
-    as_int = pl.when(~not_finite).then(number).cast(pl.Int64, strict=False)
-    lossy = ~not_finite & (as_int.is_null() | (as_int.cast(pl.Float64) != number))
-    failures += [(not_finite, FailureReason.NOT_FINITE), (lossy, FailureReason.BAD_VALUE)]
-    return _Coerced(pl.when(~not_finite & ~lossy).then(as_int), failures)
+        return _Coerced(
+            as_int, [(_flags(number.is_not_null() & as_int.is_null()), FailureReason.BAD_VALUE)]
+        )
+    whole = _whole_numbers(number)
+    return _Coerced(whole.value, failures + whole.failures)
 
 
 ColumnRef = Callable[[str], pl.Expr]
@@ -248,6 +282,8 @@ class RowRule(ABC):
 
     column: str
     reason: FailureReason
+    null_breaks: ClassVar[bool] = False
+    """Whether a null cell of ``column`` can break the rule (only the missing-value rule)."""
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -268,6 +304,7 @@ class _Missing(RowRule):
     """A null cell; for a text column, an empty string too."""
 
     reason: FailureReason = FailureReason.MISSING
+    null_breaks: ClassVar[bool] = True
 
     def mask(self, col: ColumnRef) -> pl.Expr:
         missing = col(self.column).is_null()
@@ -450,6 +487,18 @@ QUOTE_RULES: Final[tuple[RowRule, ...]] = (
 """What a stored quote keeps, in the order a cell's first broken rule is reported."""
 
 
+def broken_rows(columns: ColumnArrays, rules: Sequence[RowRule]) -> BoolArray:
+    """Return where a row breaks any of ``rules`` (each of whose columns the frame has)."""
+    frame = columns.frame
+    bad = np.zeros(frame.height, dtype=bool)
+    # Last rule first: a text's allowed values are compared before the empty string, which
+    # they then rule out (ColumnArrays.equals). Masks are dropped at once: memory reused.
+    for rule in reversed(rules):
+        if rule.null_breaks or frame.get_column(rule.column).null_count() < frame.height:
+            bad |= rule.broken(columns)  # (a column of nulls breaks only the missing rule)
+    return bad
+
+
 def first_broken(columns: ColumnArrays, rules: Sequence[RowRule]) -> tuple[int, RowRule] | None:
     """Return the first row of a frame that breaks a rule, and the first rule it breaks.
 
@@ -460,16 +509,32 @@ def first_broken(columns: ColumnArrays, rules: Sequence[RowRule]) -> tuple[int, 
     usable = [rule for rule in rules if set(rule.needs) <= present]
     if not usable or frame.is_empty():
         return None
-    bad = np.zeros(frame.height, dtype=bool)
-    # Last rule first: a text's allowed values are compared before the empty string, which
-    # they then rule out (ColumnArrays.equals). Masks are dropped at once: memory reused.
-    for rule in reversed(usable):
-        bad |= rule.broken(columns)
+    bad = broken_rows(columns, usable)
     if not bad.any():
         return None
     row = int(np.argmax(bad))
     suspect = ColumnArrays(frame.slice(row, 1))
     return row, next(rule for rule in usable if rule.broken(suspect)[0])
+
+
+def _duplicated(frame: pl.DataFrame, key: Sequence[str]) -> BoolArray:
+    """Return where a row's key, all of it present, is another row's key too.
+
+    Keys are hashed and the hashes sorted; only rows whose hash repeats are compared
+    exactly (a clean million-row frame: one hash and one sort, about 0.05 s).
+    """
+    keys = frame.select(key)
+    hashes = keys.hash_rows().to_numpy()
+    ordered = np.sort(hashes)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    duplicated = np.zeros(frame.height, dtype=bool)
+    if repeated.size:
+        suspects = np.flatnonzero(np.isin(hashes, repeated))
+        exact = keys[suspects].select(
+            pl.struct(key).is_duplicated() & pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+        )
+        duplicated[suspects[_flags(exact.to_series())]] = True
+    return duplicated
 
 
 def _fill_mid(frame: pl.DataFrame) -> pl.DataFrame:
@@ -479,10 +544,12 @@ def _fill_mid(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(mid=pl.when(fillable).then((bid + ask) / 2).otherwise(mid))
 
 
-_BARS: Final = _Table(UNDERLYING_BAR_SCHEMA, UNDERLYING_BAR_KEY, UNDERLYING_BAR_REQUIRED, BAR_RULES)
-_QUOTES: Final = _Table(
+BARS: Final = Table(UNDERLYING_BAR_SCHEMA, UNDERLYING_BAR_KEY, UNDERLYING_BAR_REQUIRED, BAR_RULES)
+"""Daily bars, as every store write and bar reader checks them."""
+QUOTES: Final = Table(
     OPTION_QUOTE_SCHEMA, OPTION_QUOTE_KEY, OPTION_QUOTE_REQUIRED, QUOTE_RULES, _fill_mid
 )
+"""End-of-day option quotes, as every store write and chain reader checks them."""
 
 
 _SHOWN_CHARS: Final = 100
@@ -501,82 +568,121 @@ def _column_failure(column: str, value: str | None, reason: FailureReason) -> di
     return {"row": None, "column": column, "value": value, "reason": reason.value}
 
 
-def _validate(
-    frame: pl.DataFrame,
-    table: _Table,
-    *,
-    what: str,
-    parse_strings: bool,
-    date_format: str | None,
-) -> pl.DataFrame:
-    """Coerce ``frame`` to ``table.schema`` and check every rule, or raise with every failure."""
-    column_failures = [
-        _column_failure(name, "unexpected column", FailureReason.BAD_VALUE)
-        for name in frame.columns
-        if name not in table.schema
-    ]
-    values: dict[str, pl.Expr] = {}
-    raws: dict[str, pl.Expr] = {}
-    cast_masks: list[pl.Expr] = []
-    checks: list[_Check] = []
-    usable: set[str] = set()
+@dataclass(frozen=True)
+class Screened:
+    """A frame checked cell by cell: the rows that keep every rule, and every bad cell.
+
+    ``failures`` has :data:`FAILURE_SCHEMA` (``row`` indexes the checked frame; null for a
+    whole-column problem). ``valid`` holds the other rows, coerced to the table's schema, in
+    input order; it is empty when a whole column was refused.
+    """
+
+    valid: pl.DataFrame
+    failures: pl.DataFrame
+
+    @property
+    def column_refused(self) -> bool:
+        """Whether a whole column was refused (missing, unexpected or of the wrong dtype)."""
+        return bool(self.failures.get_column("row").null_count())
+
+
+@dataclass
+class _Cells:
+    """A frame coerced column by column: values, cast failures, and what could not be cast."""
+
+    values: dict[str, pl.Series] = field(default_factory=dict)
+    cast_failures: list[tuple[str, BoolArray, FailureReason]] = field(default_factory=list)
+    column_failures: list[dict[str, object]] = field(default_factory=list)
+
+
+def _text_date_format(frame: pl.DataFrame, table: Table, what: str) -> str:
+    """Return the format of the frame's text date columns, as their values tell it."""
+    text_dates = {
+        name: frame.get_column(name)
+        for name, dtype in table.schema.items()
+        if dtype == pl.Date and frame.schema.get(name) == pl.String
+    }
+    return infer_date_format(text_dates, what=what, where=lambda row: f"row {row}")
+
+
+def _coerced_cells(
+    frame: pl.DataFrame, table: Table, *, parse_strings: bool, date_format: str
+) -> _Cells:
+    cells = _Cells(
+        column_failures=[
+            _column_failure(name, "unexpected column", FailureReason.BAD_VALUE)
+            for name in frame.columns
+            if name not in table.schema
+        ]
+    )
     for name, dtype in table.schema.items():
         if name not in frame.schema:
             if name in table.required:
-                column_failures.append(_column_failure(name, None, FailureReason.MISSING_COLUMN))
+                failure = _column_failure(name, None, FailureReason.MISSING_COLUMN)
+                cells.column_failures.append(failure)
             else:
                 default = DEFAULT_SOURCE if name == "source" else None
-                values[name] = pl.lit(default, dtype)
-                raws[name] = pl.lit(default, pl.String)
-                usable.add(name)
+                cells.values[name] = pl.repeat(
+                    default, frame.height, dtype=dtype, eager=True
+                ).alias(name)
             continue
-        source = frame.schema[name]
-        coerced = _coerce(name, source, dtype, parse_strings=parse_strings, date_format=date_format)
+        column = frame.get_column(name)
+        coerced = _coerce(column, dtype, parse_strings=parse_strings, date_format=date_format)
         if coerced is None:
-            detail = f"dtype {source}, expected {dtype}"
-            column_failures.append(_column_failure(name, detail, FailureReason.BAD_VALUE))
+            detail = f"dtype {column.dtype}, expected {dtype}"
+            cells.column_failures.append(_column_failure(name, detail, FailureReason.BAD_VALUE))
             continue
-        values[name] = coerced.value
-        raws[name] = pl.col(name).cast(pl.String)
-        for mask, reason in coerced.failures:
-            # Cast failures are judged on the original cells, so computed with them.
-            label = f"c:{len(cast_masks)}"
-            cast_masks.append(mask.alias(label))
-            checks.append(_Check(name, reason, pl.col(label)))
-        usable.add(name)
+        cells.values[name] = coerced.value.alias(name)
+        cells.cast_failures += [(name, mask, reason) for mask, reason in coerced.failures]
+    return cells
+
+
+def _described(
+    frame: pl.DataFrame, table: Table, cells: _Cells, duplicated: BoolArray, bad: BoolArray
+) -> pl.DataFrame:
+    """Return one failure row per bad cell of the ``bad`` rows (the first rule it breaks).
+
+    Rules are row-local, so only the bad rows are evaluated here, with the rules' Polars
+    masks; duplicates were found on the whole frame.
+    """
+    rows = np.flatnonzero(bad)
+    columns: list[pl.Series] = [pl.Series("row", rows, dtype=pl.Int64)]
+    columns += [values[rows].alias(f"v:{name}") for name, values in cells.values.items()]
+    for name in cells.values:
+        raw = (
+            frame.get_column(name)[rows].cast(pl.String)
+            if name in frame.columns
+            else cells.values[name][rows].cast(pl.String)
+        )
+        columns.append(raw.alias(f"r:{name}"))
+    checks: list[_Check] = []
+    for i, (name, mask, reason) in enumerate(cells.cast_failures):
+        # Cast failures are judged on the original cells, so computed with them.
+        columns.append(pl.Series(f"c:{i}", mask[rows]))
+        checks.append(_Check(name, reason, pl.col(f"c:{i}")))
     checks += [
         _Check(rule.column, rule.reason, rule.mask(_v))
         for rule in table.rules
-        if set(rule.needs) <= usable
+        if set(rule.needs) <= cells.values.keys()
     ]
-    if set(table.key) <= usable:
+    if set(table.key) <= cells.values.keys():
+        columns.append(pl.Series("duplicated", duplicated[rows]))
         key_text = pl.concat_str([_v(k).cast(pl.String) for k in table.key], separator=", ")
-        duplicated = pl.struct([_v(k) for k in table.key]).is_duplicated()
-        all_present = pl.all_horizontal([_v(k).is_not_null() for k in table.key])
-        key_name = ", ".join(table.key)
         checks.append(
-            _Check(key_name, FailureReason.DUPLICATE_KEY, duplicated & all_present, key_text)
+            _Check(
+                ", ".join(table.key), FailureReason.DUPLICATE_KEY, pl.col("duplicated"), key_text
+            )
         )
-
-    work = frame.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-        *[expr.alias(f"v:{name}") for name, expr in values.items()],
-        *[expr.alias(f"r:{name}") for name, expr in raws.items()],
-        *cast_masks,
+    work = pl.DataFrame(columns).with_columns(
+        check.mask.fill_null(value=False).alias(f"m:{i}") for i, check in enumerate(checks)
     )
-    work = work.with_columns(
-        [check.mask.fill_null(value=False).alias(f"m:{i}") for i, check in enumerate(checks)]
-    )
-    counts = work.select(pl.col(f"m:{i}").sum() for i in range(len(checks)))
     positions = {name: i for i, name in enumerate(table.schema)}
     parts = [
-        pl.DataFrame(column_failures, schema=FAILURE_SCHEMA).with_columns(
+        pl.DataFrame(cells.column_failures, schema=FAILURE_SCHEMA).with_columns(
             pl.lit(0, pl.Int64).alias("position")
         )
     ]
     for i, check in enumerate(checks):
-        if not counts.item(0, i):
-            continue
         value = check.value if check.value is not None else _r(check.column)
         parts.append(
             work.filter(pl.col(f"m:{i}")).select(
@@ -588,16 +694,73 @@ def _validate(
             )
         )
     # One row per bad cell (the first rule it breaks), by row, then in schema column order.
-    failures = (
+    return (
         pl.concat(parts)
         .unique(subset=["row", "column"], keep="first", maintain_order=True)
         .sort("row", "position", nulls_last=False, maintain_order=True)
         .drop("position")
     )
-    if failures.height:
-        raise InvalidMarketDataError(what, failures)
-    clean = work.select(pl.col(f"v:{name}").alias(name) for name in table.schema)
-    return table.finish(clean).cast(table.schema)
+
+
+def screen(
+    frame: pl.DataFrame,
+    table: Table,
+    *,
+    what: str,
+    parse_strings: bool = False,
+    date_format: str | None = None,
+) -> Screened:
+    """Coerce ``frame`` to ``table.schema`` and split its rows into valid ones and failures.
+
+    Rows are checked with the rules on numpy arrays first (:meth:`RowRule.broken`); only
+    the rows that break one are described cell by cell (:func:`_described`), so a clean
+    frame costs a few array passes. Text dates without ``date_format`` get the format
+    their values show (:func:`~hedgeframe.data._dates.infer_date_format`).
+
+    Raises
+    ------
+    BadInputError
+        When text dates have no ``date_format`` and their values do not tell it.
+    """
+    if date_format is None:
+        date_format = _text_date_format(frame, table, what) if parse_strings else ISO_DATE
+    cells = _coerced_cells(frame, table, parse_strings=parse_strings, date_format=date_format)
+    values = pl.DataFrame(list(cells.values.values()))
+    usable = [rule for rule in table.rules if set(rule.needs) <= cells.values.keys()]
+    bad = np.zeros(frame.height, dtype=bool)
+    if usable:
+        bad |= broken_rows(ColumnArrays(values), usable)
+    for _, mask, _ in cells.cast_failures:
+        bad |= mask
+    duplicated = np.zeros(frame.height, dtype=bool)
+    if set(table.key) <= cells.values.keys():
+        duplicated = _duplicated(values, table.key)
+        bad |= duplicated
+    if cells.column_failures:
+        failures = _described(frame, table, cells, duplicated, bad)
+        return Screened(pl.DataFrame(schema=table.schema), failures)
+    valid = values if not bad.any() else values.filter(pl.Series(~bad))
+    failures = (
+        _described(frame, table, cells, duplicated, bad)
+        if bad.any()
+        else pl.DataFrame(schema=FAILURE_SCHEMA)
+    )
+    return Screened(table.finish(valid.select(table.schema.names())).cast(table.schema), failures)
+
+
+def _validate(
+    frame: pl.DataFrame,
+    table: Table,
+    *,
+    what: str,
+    parse_strings: bool,
+    date_format: str | None,
+) -> pl.DataFrame:
+    """Coerce ``frame`` to ``table.schema`` and check every rule, or raise with every failure."""
+    screened = screen(frame, table, what=what, parse_strings=parse_strings, date_format=date_format)
+    if screened.failures.height:
+        raise InvalidMarketDataError(what, screened.failures)
+    return screened.valid
 
 
 def validate_underlying_bars(
@@ -623,7 +786,7 @@ def validate_underlying_bars(
     parse_strings
         Parse text cells into numbers and dates (for text sources such as CSV).
     date_format
-        ``strftime`` format of text dates; inferred when ``None``.
+        ``strftime`` format of text dates; told from their values when ``None``.
 
     Returns
     -------
@@ -634,8 +797,10 @@ def validate_underlying_bars(
     ------
     InvalidMarketDataError
         With one ``failures`` row per bad cell.
+    BadInputError
+        When text dates do not show their day/month order (pass ``date_format``).
     """
-    return _validate(frame, _BARS, what=what, parse_strings=parse_strings, date_format=date_format)
+    return _validate(frame, BARS, what=what, parse_strings=parse_strings, date_format=date_format)
 
 
 def validate_option_quotes(
@@ -664,7 +829,7 @@ def validate_option_quotes(
     parse_strings
         Parse text cells into numbers and dates (for text sources such as CSV).
     date_format
-        ``strftime`` format of text dates; inferred when ``None``.
+        ``strftime`` format of text dates; told from their values when ``None``.
 
     Returns
     -------
@@ -675,7 +840,7 @@ def validate_option_quotes(
     ------
     InvalidMarketDataError
         With one ``failures`` row per bad cell.
+    BadInputError
+        When text dates do not show their day/month order (pass ``date_format``).
     """
-    return _validate(
-        frame, _QUOTES, what=what, parse_strings=parse_strings, date_format=date_format
-    )
+    return _validate(frame, QUOTES, what=what, parse_strings=parse_strings, date_format=date_format)

@@ -45,17 +45,23 @@ from hedgeframe.models import (
     ContractMode,
     ContractRounding,
     ExecutionModel,
+    LegSide,
     OptionType,
     RollPolicyType,
     StrategyTemplate,
+    StrikeRuleType,
     TemplateResultStatus,
     TradeAction,
     TradeReason,
 )
 from hedgeframe.providers import (
     ContractArrays,
+    ContractRequest,
     HistoricalMarketDataProvider,
     MarketTimeline,
+    PointInTimeView,
+    StrikeNotFoundError,
+    StrikeTarget,
 )
 from hedgeframe.providers._timeline import as_date
 
@@ -79,18 +85,30 @@ _CELLS_PER_BLOCK = 1 << 16
 _EXPIRED, _ROLLED, _SCENARIO_END = 0, 1, 2
 
 
+_RULE_CODE = {
+    StrikeRuleType.SPOT_PCT: 0,
+    StrikeRuleType.FIXED_STRIKE: 1,
+    StrikeRuleType.DELTA_TARGET: 2,
+    StrikeRuleType.ZERO_COST: 3,
+}
+_SPOT_PCT, _FIXED_STRIKE, _DELTA_TARGET, _ZERO_COST = 0, 1, 2, 3
+
+
 @dataclass(frozen=True)
 class _Legs:
-    """Every leg of every template, one element each."""
+    """Every leg of every template, one element each (in template order)."""
 
     template: IntArray
     leg_id: list[str]
     is_call: BoolArray
-    strike_pct: FloatArray
+    is_short: BoolArray
+    rule: IntArray  # _RULE_CODE
+    value: FloatArray  # the strike rule's value (NaN for zero_cost)
     tenor_days: IntArray
     roll_sessions: IntArray  # 0: hold to expiry
-    quantity: FloatArray  # underlying units
-    contracts: FloatArray  # NaN for continuous units
+    quantity: FloatArray  # underlying units, signed: negative for a short leg
+    contracts: FloatArray  # signed like quantity; NaN for continuous units
+    fee: FloatArray  # paid on each opening and closing trade of a position (>= 0)
 
     @classmethod
     def build(
@@ -98,8 +116,11 @@ class _Legs:
         templates: Sequence[StrategyTemplate],
         underlying_units: float,
         execution: ExecutionModel,
+        fees: tuple[float, float],
     ) -> _Legs:
-        template, leg_id, is_call, pct, tenor, roll, qty, contracts = ([] for _ in range(8))
+        """Size every leg (SPEC 4 step 4 and 9.1); ``fees`` per unit and per contract."""
+        fee_per_unit, fee_per_contract = fees
+        rows: list[tuple[int, str, bool, bool, int, float, int, int, float, float, float]] = []
         for t, tpl in enumerate(templates):
             n_roll = (
                 tpl.roll_policy.days_before_expiry or 0
@@ -107,30 +128,45 @@ class _Legs:
                 else 0
             )
             for leg in tpl.legs:
-                units = underlying_units * leg.target_coverage_pct * leg.allocation_weight
-                n_contracts = float("nan")
+                sign = -1.0 if leg.side is LegSide.SHORT else 1.0
+                units = underlying_units * leg.units_share
+                n_contracts, fee = float("nan"), fee_per_unit * units
                 if tpl.contract_mode is ContractMode.LISTED_CONTRACTS:
                     n_contracts = _round_contracts(
                         units / execution.contract_multiplier, execution.contract_rounding
                     )
                     units = n_contracts * execution.contract_multiplier
-                template.append(t)
-                leg_id.append(leg.leg_id)
-                is_call.append(leg.option_type == "call")
-                pct.append(leg.strike_rule.value)
-                tenor.append(leg.target_expiry_days)
-                roll.append(n_roll)
-                qty.append(units)
-                contracts.append(n_contracts)
+                    fee = fee_per_contract * n_contracts
+                rule = leg.strike_rule
+                rows.append(
+                    (
+                        t,
+                        leg.leg_id,
+                        leg.option_type is OptionType.CALL,
+                        leg.side is LegSide.SHORT,
+                        _RULE_CODE[rule.rule_type],
+                        rule.value if rule.value is not None else float("nan"),
+                        leg.target_expiry_days,
+                        n_roll,
+                        sign * units,
+                        sign * n_contracts,
+                        fee,
+                    )
+                )
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(11)]
+        ints, flags, floats = np.int64, np.bool_, np.float64
         return cls(
-            np.array(template, dtype=np.int64),
-            leg_id,
-            np.array(is_call, dtype=bool),
-            np.array(pct, dtype=np.float64),
-            np.array(tenor, dtype=np.int64),
-            np.array(roll, dtype=np.int64),
-            np.array(qty, dtype=np.float64),
-            np.array(contracts, dtype=np.float64),
+            np.array(columns[0], dtype=ints),
+            list(columns[1]),
+            np.array(columns[2], dtype=flags),
+            np.array(columns[3], dtype=flags),
+            np.array(columns[4], dtype=ints),
+            np.array(columns[5], dtype=floats),
+            np.array(columns[6], dtype=ints),
+            np.array(columns[7], dtype=ints),
+            np.array(columns[8], dtype=floats),
+            np.array(columns[9], dtype=floats),
+            np.array(columns[10], dtype=floats),
         )
 
 
@@ -193,9 +229,12 @@ class _Marked:
 
     book: _Book
     template: IntArray
-    quantity: FloatArray
-    entry_price: FloatArray
-    exit_price: FloatArray
+    quantity: FloatArray  # signed: negative for a short leg
+    is_short: BoolArray
+    entry_price: FloatArray  # the opening fill: buy (long) or sell (short)
+    exit_price: FloatArray  # the closing fill, or intrinsic value at expiry
+    fee_open: FloatArray
+    fee_close: FloatArray  # 0 at expiry
     option_value: FloatArray  # (templates, days): sum of quantity * mark at each close
     held: npt.NDArray[np.int32]  # (cells, legs of the widest template): held positions
 
@@ -226,7 +265,8 @@ def simulate(
         )
         raise InvalidScenarioError(msg)
     portfolio = scenario.initial_portfolio
-    legs = _Legs.build(templates, portfolio.underlying_units, scenario.execution_model)
+    fees = (provider.config.fee_per_unit, provider.config.fee_per_contract)
+    legs = _Legs.build(templates, portfolio.underlying_units, scenario.execution_model, fees)
     raised: list[tuple[int, int, str]] = []  # (day, template, text), reported at the end
     cuts = _Cuts(timeline, len(templates))
 
@@ -270,13 +310,16 @@ def simulate(
         np.add.at(total.reshape(-1), cells, values)  # in input order, as a running sum
         return total
 
+    # Opening cashflows -q * fill - fee; closing q * fill - fee (SPEC 4 and 9.1).
     premium = per_cell(
-        marked.template * n_days + book.open_day, marked.quantity * marked.entry_price
+        marked.template * n_days + book.open_day,
+        marked.quantity * marked.entry_price + marked.fee_open,
     )
     # `0.0 -` rather than unary minus: days without a purchase read 0.0, not -0.0.
     np.subtract(0.0, premium, out=premium)
     realized = per_cell(
-        marked.template * n_days + book.close_day, marked.quantity * marked.exit_price
+        marked.template * n_days + book.close_day,
+        marked.quantity * marked.exit_price - marked.fee_close,
     )
     option_value = marked.option_value
 
@@ -382,8 +425,12 @@ def _price(
         counts[first_of_group],
     )
     start = marks.start[group]  # each position's first pair among the unique marks
-    entry_price = marks.buy[start]
-    exit_price = marks.sell[start + counts - 1]
+    # Long legs buy to open and sell to close; short legs sell to open and buy to close.
+    short = legs.is_short[book.leg]
+    entry_price = np.where(short, marks.sell[start], marks.buy[start])
+    exit_price = np.where(short, marks.buy[start + counts - 1], marks.sell[start + counts - 1])
+    fee_open = legs.fee[book.leg]
+    fee_close = np.where(settles, 0.0, fee_open)  # no fee at expiry (SPEC 9.1)
     for k in np.flatnonzero(marks.stale != 0).tolist():
         g = int(np.searchsorted(marks.start, k, side="right")) - 1
         for position in np.flatnonzero(group == g).tolist():
@@ -452,8 +499,11 @@ def _price(
         book=book,
         template=template,
         quantity=quantity,
+        is_short=short,
         entry_price=entry_price,
         exit_price=exit_price,
+        fee_open=fee_open,
+        fee_close=fee_close,
         option_value=option_value.reshape(n_templates, n_days),
         held=held,
     )
@@ -597,12 +647,20 @@ def _decide(
     day), so a day's step only opens: the legs due that day are those whose position
     closes then, and each reopens at once unless it is the last day. How a position
     closed (step 2 expiry before step 3 roll before step 6 sale) is read off at the end.
+    Legs are resolved in template order, zero-cost calls last, so that a zero-cost call
+    sees the mids of its template's long legs (SPEC 9.1).
     """
     days = timeline.days
     last = timeline.n_days - 1
     sessions = provider.calendar.sessions
     never = timeline.n_days  # next_event of a leg that will not open again
     next_event = np.zeros(legs.template.size, dtype=np.int64)
+    held = ContractArrays(
+        legs.is_call,
+        np.full(legs.template.size, np.nan),
+        np.full(legs.template.size, np.datetime64("NaT"), dtype="datetime64[D]"),
+        np.zeros(legs.template.size, dtype=bool),
+    )  # each leg's latest contract, for zero-cost calls
     opened: list[tuple[IntArray, int, FloatArray, DayArray, IntArray]] = []
     unselected: list[tuple[int, int]] = []
 
@@ -610,21 +668,25 @@ def _decide(
     while day < last:
         due = np.flatnonzero(next_event == day)
         view = timeline.view(day)
-        chosen = provider.select_contracts(
-            view, legs.is_call[due], legs.strike_pct[due] * view.spot, legs.tenor_days[due]
-        )
-        strike, expiry = chosen.strike, chosen.expiry
-        if not chosen.selected.all():
-            unselected.extend((int(leg), day) for leg in due[~chosen.selected])
-            next_event[due[~chosen.selected]] = never
-            due = due[chosen.selected]
-            strike, expiry = strike[chosen.selected], expiry[chosen.selected]
-        event = _event_dates(expiry, legs.roll_sessions[due], sessions)
-        due_day = np.searchsorted(days, event, side="left")  # unclipped: may be past `last`
-        if due_day.size and due_day.min() <= day:
-            _refuse_instant_roll(legs, templates, due, day, days, expiry, event, due_day)
-        next_event[due] = np.minimum(due_day, last)
-        opened.append((due, day, strike, expiry, due_day))
+        zero_cost = legs.rule[due] == _ZERO_COST
+        for group in (due[~zero_cost], due[zero_cost]):
+            if not group.size:
+                continue
+            request, askable = _request(legs, group, view, provider, held)
+            chosen = _select(provider, view, request, legs, group, templates)
+            ok = chosen.selected & askable
+            unselected.extend((int(leg), day) for leg in group[~ok])
+            next_event[group[~ok]] = never
+            held.selected[group] = ok
+            group = group[ok]
+            strike, expiry = chosen.strike[ok], chosen.expiry[ok]
+            held.strike[group], held.expiry[group] = strike, expiry
+            event = _event_dates(expiry, legs.roll_sessions[group], sessions)
+            due_day = np.searchsorted(days, event, side="left")  # unclipped: may be past `last`
+            if due_day.size and due_day.min() <= day:
+                _refuse_instant_roll(legs, templates, group, day, days, expiry, event, due_day)
+            next_event[group] = np.minimum(due_day, last)
+            opened.append((group, day, strike, expiry, due_day))
         day = int(next_event.min(initial=never))
 
     leg = _cat([o[0] for o in opened])
@@ -652,6 +714,64 @@ def _decide(
         contracts.take(order),
         unselected,
     )
+
+
+def _request(
+    legs: _Legs,
+    due: IntArray,
+    view: PointInTimeView,
+    provider: HistoricalMarketDataProvider,
+    held: ContractArrays,
+) -> tuple[ContractRequest, BoolArray]:
+    """Build what the due legs ask the provider for, and say which can ask at all.
+
+    ``spot_pct`` asks for ``value * S_T``, ``fixed_strike`` for the value, ``delta_target``
+    for the delta. A zero-cost call asks for the call whose mid per unit pays for its
+    template's long legs at their current contracts' same-day mids: ``sum(q_l * mid_l) /
+    |q_c|``; it cannot ask when a long leg has no contract or no mark that day.
+    """
+    rule, value = legs.rule[due], legs.value[due]
+    target = np.where(rule == _SPOT_PCT, value * view.spot, value)
+    kind = np.select(
+        [rule == _DELTA_TARGET, rule == _ZERO_COST],
+        [StrikeTarget.DELTA, StrikeTarget.CALL_PREMIUM],
+        StrikeTarget.STRIKE,
+    ).astype(np.int8)
+    askable = np.ones(due.size, dtype=bool)
+    zero_cost = np.flatnonzero(rule == _ZERO_COST)
+    if zero_cost.size:
+        owner = legs.template[due[zero_cost]]
+        longs = np.flatnonzero(np.isin(legs.template, owner) & ~legs.is_short)
+        marks = provider.mark_contracts(
+            view.timeline, held.take(longs), np.full(longs.size, view.index, dtype=np.int64)
+        )
+        priced = held.selected[longs] & (marks.stale_sessions >= 0)
+        cost = np.zeros(legs.template.size)
+        np.add.at(cost, legs.template[longs], np.where(priced, legs.quantity[longs] * marks.mid, 0))
+        unpriced = np.unique(legs.template[longs[~priced]])
+        target[zero_cost] = cost[owner] / np.abs(legs.quantity[due[zero_cost]])
+        askable[zero_cost] = ~np.isin(owner, unpriced)
+    return ContractRequest(legs.is_call[due], legs.tenor_days[due], kind, target), askable
+
+
+def _select(
+    provider: HistoricalMarketDataProvider,
+    view: PointInTimeView,
+    request: ContractRequest,
+    legs: _Legs,
+    due: IntArray,
+    templates: Sequence[StrategyTemplate],
+) -> ContractArrays:
+    """Ask the provider; a strike no rule can meet is refused naming the template and leg."""
+    try:
+        return provider.select_contracts(view, request)
+    except StrikeNotFoundError as exc:
+        leg = int(due[exc.legs[0]])
+        msg = (
+            f"{view.as_of_date} template {_label(templates[legs.template[leg]])} leg "
+            f"{legs.leg_id[leg]!r}: {exc.reason}"
+        )
+        raise InvalidScenarioError(msg) from exc
 
 
 def _refuse_instant_roll(
@@ -722,15 +842,8 @@ def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
     return cash
 
 
-# Names of trade actions and reasons by code: closes use the close kind (0..2), opens 3 and
-# 4 (an initial entry, or a replacement on a later day).
-_ACTION_BY_CODE = {
-    _EXPIRED: TradeAction.EXPIRE.value,
-    _ROLLED: TradeAction.SELL_CLOSE.value,
-    _SCENARIO_END: TradeAction.SELL_CLOSE.value,
-    3: TradeAction.BUY_OPEN.value,
-    4: TradeAction.BUY_OPEN.value,
-}
+# Names of trade reasons by code: closes use the close kind (0..2), opens 3 and 4 (an
+# initial entry, or a replacement on a later day).
 _REASON_BY_CODE = {
     _EXPIRED: TradeReason.EXPIRY.value,
     _ROLLED: TradeReason.SCHEDULED_ROLL.value,
@@ -739,6 +852,22 @@ _REASON_BY_CODE = {
     4: TradeReason.SCHEDULED_ROLL.value,
 }
 _OPEN_INITIAL, _OPEN_REPLACEMENT = 3, 4
+# Trade actions by code: (opening?, short?) for trades before expiry, and the expiry.
+_ACTION_BY_CODE = {
+    0: TradeAction.SELL_CLOSE.value,
+    1: TradeAction.BUY_CLOSE.value,
+    2: TradeAction.BUY_OPEN.value,
+    3: TradeAction.SELL_OPEN.value,
+    4: TradeAction.EXPIRE.value,
+}
+
+
+def _action_codes(is_open: BoolArray, is_short: BoolArray, close_kind: IntArray) -> IntArray:
+    """Code each trade's action (:data:`_ACTION_BY_CODE`)."""
+    code: IntArray = np.where(
+        ~is_open & (close_kind == _EXPIRED), 4, is_open.astype(np.int64) * 2 + is_short
+    )
+    return code
 
 
 _OPTION_TYPE_BY_CODE = {0: OptionType.PUT.value, 1: OptionType.CALL.value}
@@ -838,18 +967,23 @@ class _Tables:
             book.close_kind[rows],
         )
         price = np.where(is_open, marked.entry_price[rows], marked.exit_price[rows])
+        fee = np.where(is_open, marked.fee_open[rows], marked.fee_close[rows])
         quantity = marked.quantity[rows]
         contract_columns = self._contract_columns(rows)
+        action = _action_codes(is_open, marked.is_short[rows], book.close_kind[rows])
+        cashflow = np.where(is_open, -quantity * price, quantity * price) - fee
+        cashflow[cashflow == 0.0] = 0.0  # a short expiring worthless pays 0.0, not -0.0
         return pl.DataFrame(
             {
                 **self.template_columns(marked.template[rows]),
                 "trade_id": contract_columns["position_id"]
                 + _names(is_open.astype(np.int64), _TRADE_SUFFIX_BY_CODE),
                 "date": self.timeline.days[day],
-                "action": _names(code, _ACTION_BY_CODE),
+                "action": _names(action, _ACTION_BY_CODE),
                 **contract_columns,
                 "price": price,
-                "cashflow": np.where(is_open, -quantity * price, quantity * price),
+                "fee": fee,
+                "cashflow": cashflow,
                 "reason": _names(code, _REASON_BY_CODE),
             },
             schema=TRADES_SCHEMA,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import polars as pl
-from pydantic import ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError
 
 from hedgeframe._atomic import atomic_write_bytes
-from hedgeframe.engine._schemas import TABLE_SCHEMAS
+from hedgeframe.engine._schemas import RUNS_SCHEMA, TABLE_SCHEMAS
+from hedgeframe.errors import HedgeframeError
 from hedgeframe.models import (
     BacktestDailyPoint,
     BacktestScenario,
@@ -25,6 +27,8 @@ from hedgeframe.models import (
     TemplateBacktestResult,
 )
 from hedgeframe.models._base import utc_now
+from hedgeframe.pricing import VOLATILITY_ADAPTER
+from hedgeframe.providers import parse_provider_config
 
 __all__ = ["BacktestRunResult", "notes_key"]
 
@@ -91,18 +95,91 @@ class BacktestRunResult(FrozenModel):
         """Return the five output tables by name."""
         return {name: getattr(self, name) for name in TABLE_SCHEMAS}
 
+    def run_info(self) -> pl.DataFrame:
+        """Return the run's one-row ``runs`` table (:data:`RUNS_SCHEMA`): what ran, on what.
+
+        The provider's configuration is read back into its typed model where it can be
+        (its settings become columns); an older, unreadable one is kept as JSON only.
+        """
+        scenario, snapshot = self.scenario_snapshot, self.provider_snapshot
+        portfolio = scenario.initial_portfolio
+        config = snapshot.config
+        try:
+            described: str | None = "; ".join(parse_provider_config(config).describe())
+        except HedgeframeError:
+            described = None
+        volatility = config.get("volatility")
+        row = {
+            "run_id": self.run_id,
+            "scenario_id": scenario.scenario_id,
+            "scenario_slug": scenario.slug,
+            "event_preset_id": scenario.event_preset_id,
+            "symbol": scenario.symbol,
+            "start_date": scenario.start_date,
+            "end_date": scenario.end_date,
+            "templates": self.summary.height,
+            "complete_templates": int(self.summary["complete"].sum()),
+            "provider_id": snapshot.provider_id,
+            "pricing_mode": scenario.provider_ref.pricing_mode.value,
+            "provider_kind": config.get("kind"),
+            "provider": described,
+            "provider_config": json.dumps(config, sort_keys=True),
+            "volatility": _volatility_text(volatility),
+            **{name: config.get(name) for name in _PROVIDER_SETTINGS},
+            "data_fingerprint": snapshot.source_version,
+            **{name: getattr(portfolio, name) for name in _PORTFOLIO_FIELDS},
+            "engine_version": self.engine_version,
+            "rules_version": self.rules_version,
+            "created_at": self.generated_at,
+        }
+        return pl.DataFrame([row], schema=RUNS_SCHEMA)
+
     def write_parquet(self, root: str | Path) -> dict[str, Path]:
         """Write ``<root>/<table>/run_id=<run_id>/part-0.parquet`` for each table, atomically.
 
-        One glob over ``<root>/<table>/*/*.parquet`` with hive partitioning then queries
-        every run at once (DuckDB, Polars, Spark, Power BI).
+        The five tables and the one-row ``runs`` table (:meth:`run_info`). One glob over
+        ``<root>/<table>/*/*.parquet`` with hive partitioning then queries every run at once
+        (DuckDB, Polars, Spark, Power BI), joined on ``run_id``.
         """
         written: dict[str, Path] = {}
-        for name, frame in self.tables().items():
+        for name, frame in {**self.tables(), "runs": self.run_info()}.items():
             path = Path(root) / name / f"run_id={self.run_id}" / "part-0.parquet"
             atomic_write_bytes(path, _parquet_bytes(frame))
             written[name] = path
         return written
+
+    def write_html(
+        self,
+        path: str | Path,
+        *,
+        charts_dir: str | Path | None = None,
+        max_trades: int = 100,
+    ) -> Path:
+        """Write the self-contained HTML report of this run, and its charts as PNG files.
+
+        The report shows the assumptions (scenario, portfolio, provider, templates,
+        warnings), the ranked comparison, value and LTV paths, and each template's trades
+        (``docs/events-and-report.md``).
+
+        Parameters
+        ----------
+        path
+            The HTML file.
+        charts_dir
+            Folder for the PNG copies of the charts; default ``<path's folder>/charts``.
+        max_trades
+            Trades shown per template; a longer log shows its first ``max_trades`` and
+            says how many there are (all of them are in :attr:`trades`).
+
+        Raises
+        ------
+        BadInputError
+            When ``max_trades`` is below 1 or the report cannot be written there
+            (nothing is written then).
+        """
+        from hedgeframe.report import write_run_report  # matplotlib loads only when reporting
+
+        return write_run_report(self, path, charts_dir=charts_dir, max_trades=max_trades)
 
     @property
     def template_results(self) -> list[TemplateBacktestResult]:
@@ -142,6 +219,36 @@ class BacktestRunResult(FrozenModel):
                 notes_key(row["template_id"], row["template_version"]), []
             ),
         )
+
+
+_PROVIDER_SETTINGS: Final = (
+    "rate",
+    "dividend_yield",
+    "spread_pct",
+    "fill",
+    "max_stale_days",
+    "calendar",
+    "store",
+)
+_PORTFOLIO_FIELDS: Final = (
+    "currency",
+    "underlying_units",
+    "entry_spot",
+    "loan_amount",
+    "margin_call_ltv",
+    "cash_balance",
+    "financing_rate",
+)
+
+
+def _volatility_text(config: Any) -> str | None:
+    """Describe the volatility regime in words (its JSON when it cannot be read back)."""
+    if config is None:
+        return None
+    try:
+        return str(VOLATILITY_ADAPTER.validate_python(config))
+    except ValidationError:
+        return json.dumps(config, sort_keys=True)
 
 
 def _instrument(row: dict[str, Any]) -> HistoricalInstrumentKey:

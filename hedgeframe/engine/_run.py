@@ -18,9 +18,16 @@ from hedgeframe.engine._metrics import rank_summary
 from hedgeframe.engine._result import BacktestRunResult, notes_key
 from hedgeframe.errors import InvalidScenarioError
 from hedgeframe.models import BacktestScenario, StrategyTemplate
-from hedgeframe.providers import HistoricalMarketDataProvider
+from hedgeframe.providers import HistoricalMarketDataProvider, MarketTimeline
+from hedgeframe.providers._timeline import as_date
 
-__all__ = ["RULES_SEMANTICS", "engine_version", "rules_version", "run_backtest"]
+__all__ = [
+    "ENTRY_SPOT_TOLERANCE",
+    "RULES_SEMANTICS",
+    "engine_version",
+    "rules_version",
+    "run_backtest",
+]
 
 SUMMARY_ONLY_BATCH = 1_000
 """Templates simulated together when daily paths are not kept (bounds working memory)."""
@@ -89,6 +96,32 @@ def _templates_in_ref_order(
     return ordered
 
 
+ENTRY_SPOT_TOLERANCE = 0.01
+"""How far ``entry_spot`` may be from the first close (relative) before a run is refused."""
+
+
+def _check_entry_spot(scenario: BacktestScenario, timeline: MarketTimeline) -> None:
+    """Refuse a portfolio sized at a price the scenario does not start at.
+
+    ``entry_spot`` sizes the loan against the collateral (``loan < units * entry_spot``),
+    while every value is ``units * close``: a portfolio sized at another price (a stale
+    quote, another share class, a typo) starts the run at an LTV nobody intended.
+    """
+    if timeline.n_days == 0:
+        return
+    entry = scenario.initial_portfolio.entry_spot
+    first = float(timeline.closes[0])
+    if abs(entry / first - 1.0) > ENTRY_SPOT_TOLERANCE:
+        msg = (
+            f"scenario {scenario.slug!r}: initial_portfolio.entry_spot {entry:g} is "
+            f"{entry / first - 1.0:+.1%} away from the first {scenario.symbol} close {first:g} "
+            f"on {as_date(timeline.days[0])} (at most {ENTRY_SPOT_TOLERANCE:.0%}); set "
+            f"entry_spot={first:g} and size the loan at it, or give an hf.EventPortfolio, "
+            "which is sized at the first close"
+        )
+        raise InvalidScenarioError(msg)
+
+
 def run_backtest(
     scenario: BacktestScenario,
     templates: Sequence[StrategyTemplate],
@@ -133,6 +166,7 @@ def run_backtest(
         raise InvalidScenarioError(msg)
     ordered = _templates_in_ref_order(scenario, templates)
     timeline = provider.load_timeline(scenario.symbol, scenario.start_date, scenario.end_date)
+    _check_entry_spot(scenario, timeline)
     # Templates are independent: without daily paths, run them in batches so working
     # memory stays flat however many there are. The tables are the same either way.
     size = len(ordered) if keep_daily_path else SUMMARY_ONLY_BATCH

@@ -12,6 +12,7 @@ __all__ = [
     "COMPARISON_SCHEMA",
     "DAILY_PATH_SCHEMA",
     "POSITIONS_SCHEMA",
+    "RUNS_SCHEMA",
     "SUMMARY_METRIC_COLUMNS",
     "SUMMARY_SCHEMA",
     "TABLE_SCHEMAS",
@@ -56,6 +57,7 @@ TRADES_SCHEMA = pl.Schema(
         "quantity": pl.Float64(),
         "contracts": pl.Float64(),
         "price": pl.Float64(),
+        "fee": pl.Float64(),
         "cashflow": pl.Float64(),
         "reason": pl.String(),
     }
@@ -110,6 +112,48 @@ SUMMARY_SCHEMA = pl.Schema(
 )
 
 COMPARISON_SCHEMA = pl.Schema({**SUMMARY_SCHEMA, "rank": pl.Int64()})
+
+RUNS_SCHEMA = pl.Schema(
+    {
+        "run_id": pl.String(),
+        "scenario_id": pl.String(),
+        "scenario_slug": pl.String(),
+        "event_preset_id": pl.String(),
+        "symbol": pl.String(),
+        "start_date": pl.Date(),
+        "end_date": pl.Date(),
+        "templates": pl.Int64(),
+        "complete_templates": pl.Int64(),
+        "provider_id": pl.String(),
+        "pricing_mode": pl.String(),
+        "provider_kind": pl.String(),
+        "provider": pl.String(),
+        "provider_config": pl.String(),
+        "volatility": pl.String(),
+        "rate": pl.Float64(),
+        "dividend_yield": pl.Float64(),
+        "spread_pct": pl.Float64(),
+        "fill": pl.String(),
+        "max_stale_days": pl.Int64(),
+        "calendar": pl.String(),
+        "store": pl.String(),
+        "data_fingerprint": pl.String(),
+        "currency": pl.String(),
+        "underlying_units": pl.Float64(),
+        "entry_spot": pl.Float64(),
+        "loan_amount": pl.Float64(),
+        "margin_call_ltv": pl.Float64(),
+        "cash_balance": pl.Float64(),
+        "financing_rate": pl.Float64(),
+        "engine_version": pl.String(),
+        "rules_version": pl.String(),
+        "created_at": pl.Datetime("us", "UTC"),
+    }
+)
+"""One row per run, written beside its tables (``<root>/runs/run_id=<id>/``) so a BI tool
+joins every table on ``run_id`` and filters by symbol, window, provider or portfolio. The
+provider's settings are columns (null where a provider has no such setting);
+``provider_config`` is the whole configuration as JSON, ``provider`` the same in words."""
 
 TABLE_SCHEMAS: dict[str, pl.Schema] = {
     "daily_path": DAILY_PATH_SCHEMA,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hedgeframe.models import (
     BacktestPortfolioState,
 )
-from hedgeframe.models._base import FrozenModel
+from hedgeframe.models._base import FrozenModel, check_ratio
 
 
 class EventPortfolio(FrozenModel):
@@ -47,7 +47,7 @@ class EventPortfolio(FrozenModel):
 
     collateral_value: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
     underlying_units: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
-    loan_to_value: float = Field(default=0.6, ge=0.0, lt=1.0, allow_inf_nan=False)
+    loan_to_value: float = Field(default=0.6, ge=0.0, allow_inf_nan=False)
     margin_call_ltv: float = Field(default=0.75, gt=0.0, allow_inf_nan=False)
     cash_ratio: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
@@ -62,6 +62,16 @@ class EventPortfolio(FrozenModel):
         if isinstance(data, dict) and not sized:
             return {**data, "collateral_value": 1_000_000.0}
         return data
+
+    @field_validator("loan_to_value")
+    @classmethod
+    def _loan_is_a_ratio(cls, value: float) -> float:
+        return check_ratio(value, "loan_to_value", high=1.0, inclusive=False)
+
+    @field_validator("margin_call_ltv")
+    @classmethod
+    def _ltv_is_a_ratio(cls, value: float) -> float:
+        return check_ratio(value, "margin_call_ltv", high=1.0)
 
     @model_validator(mode="after")
     def _one_size(self) -> Self:

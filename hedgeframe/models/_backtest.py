@@ -6,9 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from hedgeframe.models._base import FrozenModel, Slug, utc_now
+from hedgeframe.models._base import FrozenModel, Slug, check_ratio, utc_now
 from hedgeframe.models._enums import (
     BenchmarkMode,
     ContractRounding,
@@ -44,6 +44,11 @@ class BacktestPortfolioState(FrozenModel):
     margin_call_ltv: float = Field(gt=0.0, allow_inf_nan=False)
     cash_balance: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("margin_call_ltv")
+    @classmethod
+    def _ltv_is_a_ratio(cls, value: float) -> float:
+        return check_ratio(value, "margin_call_ltv", high=1.0)
 
     @model_validator(mode="after")
     def _loan_below_collateral(self) -> Self:

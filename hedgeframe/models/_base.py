@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
-__all__ = ["FrozenModel", "Slug", "utc_now"]
+from hedgeframe.errors import InvalidModelError
+
+__all__ = ["FrozenModel", "Slug", "check_ratio", "refusals_named", "utc_now"]
 
 _SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
+
+
+@contextmanager
+def refusals_named() -> Iterator[None]:
+    """Re-raise pydantic's ``ValidationError`` as :class:`~hedgeframe.errors.InvalidModelError`.
+
+    Users catch one family of errors (``hf.HedgeframeError``) whatever refused their input.
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        raise InvalidModelError.of(exc) from None
+
+
+def check_ratio(value: float, name: str, *, high: float, inclusive: bool = True) -> float:
+    """Refuse a ratio above ``high``, with a hint when it looks like a percent.
+
+    ``margin_call_ltv=75`` or ``spot_pct=90`` means 75 % and 90 %; saying so beats the bare
+    bound. ``inclusive`` says whether ``high`` itself is allowed.
+    """
+    if value < high or (inclusive and value == high):
+        return value
+    bound = f"at most {high:g}" if inclusive else f"below {high:g}"
+    hint = (
+        f"; {value:g} looks like a percent: give the ratio {value / 100:g} for {value:g} %"
+        if value <= 100 * high
+        else ""
+    )
+    msg = f"{name} must be a ratio {bound} (got {value:g}){hint}"
+    raise ValueError(msg)
 
 
 def utc_now() -> datetime:
@@ -46,3 +80,19 @@ class FrozenModel(BaseModel):
         ser_json_inf_nan="constants",
         validate_default=True,
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        with refusals_named():
+            super().__init__(**data)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """Validate ``obj``; a refusal is an :class:`~hedgeframe.errors.InvalidModelError`."""
+        with refusals_named():
+            return super().model_validate(obj, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        """Validate JSON; a refusal is an :class:`~hedgeframe.errors.InvalidModelError`."""
+        with refusals_named():
+            return super().model_validate_json(json_data, **kwargs)

@@ -30,11 +30,14 @@ __all__ = [
 
 
 class TemplateKind(StrEnum):
-    """What a template is; ``collar`` is reserved for a later release."""
+    """What a template is (SPEC 9.1): which legs it may hold."""
 
     PROTECTIVE_PUT = "protective_put"
     LADDERED_PUT = "laddered_put"
     COLLAR = "collar"
+    PUT_SPREAD = "put_spread"
+    COLLAR_SPREAD = "collar_spread"
+    UNHEDGED = "unhedged"
 
 
 class TemplateStatus(StrEnum):
@@ -53,7 +56,7 @@ class ContractMode(StrEnum):
 
 
 class LegSide(StrEnum):
-    """Long or short; the MVP templates are long puts."""
+    """Long (bought) or short (sold, a negative quantity; SPEC 9.1)."""
 
     LONG = "long"
     SHORT = "short"
@@ -67,9 +70,12 @@ class OptionType(StrEnum):
 
 
 class StrikeRuleType(StrEnum):
-    """How a strike is resolved; MVP: a fraction of the entry-day spot."""
+    """How a leg's strike is resolved on its entry day (SPEC 4 and 9.1)."""
 
     SPOT_PCT = "spot_pct"
+    FIXED_STRIKE = "fixed_strike"
+    DELTA_TARGET = "delta_target"
+    ZERO_COST = "zero_cost"
 
 
 class QuantityRule(StrEnum):
@@ -135,10 +141,12 @@ class RunStatus(StrEnum):
 
 
 class TradeAction(StrEnum):
-    """What a trade did."""
+    """What a trade did: long legs buy to open and sell to close, short legs the reverse."""
 
     BUY_OPEN = "buy_open"
     SELL_CLOSE = "sell_close"
+    SELL_OPEN = "sell_open"
+    BUY_CLOSE = "buy_close"
     EXPIRE = "expire"
     ROLL = "roll"
 

@@ -72,6 +72,7 @@ class BacktestTradeRecord(FrozenModel):
     quantity: float
     contracts: float | None = None
     price: float
+    fee: float = 0.0
     cashflow: float
     reason: TradeReason
 

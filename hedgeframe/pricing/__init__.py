@@ -15,6 +15,10 @@ from hedgeframe.pricing._black_scholes import (
     black_scholes_price_is_call,
 )
 from hedgeframe.pricing._volatility import (
+    ASSET_VOLATILITY_INDEX,
+    MAX_VOLATILITY,
+    VOLATILITY_ADAPTER,
+    AssetIndexVol,
     ConstantVol,
     FirstAvailableVol,
     IndexVol,
@@ -26,6 +30,10 @@ from hedgeframe.pricing._volatility import (
 
 __all__ = [
     # volatility regimes
+    "ASSET_VOLATILITY_INDEX",
+    "MAX_VOLATILITY",
+    "VOLATILITY_ADAPTER",
+    "AssetIndexVol",
     "ConstantVol",
     "FirstAvailableVol",
     "IndexVol",

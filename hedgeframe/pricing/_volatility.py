@@ -1,25 +1,34 @@
 """Volatility regimes for the synthetic provider: sigma for each day, as known on that day.
 
-Four small classes behind one Protocol (``VolatilityRegime``), composed into a provider as
-``volatility=...``. Each computes every day's sigma from inputs dated on or before that day
-only, so a regime cannot leak a future path statistic (seed anti-lookahead rule "Synthetic
-vol rule").
+Small frozen models, one per rule, composed into a provider as ``volatility=...``. Each is
+its own configuration: it is stored with every run as JSON (a tagged union by ``kind``),
+rebuilt from it for a rerun, and reads as a sentence (``str(regime)``) in reports and on the
+command line. Each computes every day's sigma from inputs dated on or before that day only,
+so a regime cannot leak a future path statistic (seed anti-lookahead rule "Synthetic vol
+rule").
 """
 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field, TypeAdapter, field_validator
 
 from hedgeframe.errors import MissingMarketDataError
+from hedgeframe.models._base import FrozenModel, check_ratio
 
 __all__ = [
+    "ASSET_VOLATILITY_INDEX",
+    "MAX_VOLATILITY",
+    "VOLATILITY_ADAPTER",
+    "AssetIndexVol",
     "ConstantVol",
     "FirstAvailableVol",
     "IndexVol",
@@ -27,12 +36,29 @@ __all__ = [
     "TrailingRealizedVol",
     "VolatilityInputs",
     "VolatilityRegime",
+    "index_warnings",
 ]
 
 DateArray = npt.NDArray[np.datetime64]
 FloatArray = npt.NDArray[np.float64]
 
-TRADING_DAYS_PER_YEAR = 252
+TRADING_DAYS_PER_YEAR: Final = 252
+
+MAX_VOLATILITY: Final = 5.0
+"""The highest volatility a regime may give (500 %): above it, a percent was almost surely
+typed as a ratio (``ConstantVol(16)``, or an index in percent without ``scale=0.01``)."""
+
+ASSET_VOLATILITY_INDEX: Final[dict[str, str]] = {
+    "^GSPC": "^VIX",
+    "^SPX": "^VIX",
+    "SPY": "^VIX",
+    "^IXIC": "^VXN",
+    "^NDX": "^VXN",
+    "QQQ": "^VXN",
+    "GLD": "^GVZ",
+}
+"""Each asset's own volatility index (SPEC 9.4): Cboe's VIX (S&P 500), VXN (Nasdaq-100) and
+GVZ (gold, from GLD options)."""
 
 
 def _day(value: np.datetime64) -> date:
@@ -40,57 +66,77 @@ def _day(value: np.datetime64) -> date:
     return result
 
 
+def _span(days: DateArray) -> str:
+    first, last = _day(days[0]), _day(days[-1])
+    return f"{first}" if first == last else f"{first}..{last}"
+
+
 @dataclass(frozen=True)
 class VolatilityInputs:
     """What a regime may read: every array ends on or before the run's last day.
 
-    ``days`` are the run's trading days; ``history_dates``/``history_closes`` are every
-    underlying bar up to the last day (earlier bars included, for trailing windows);
-    ``index_series`` maps an index symbol to its ``(dates, closes)``.
+    ``symbol`` is the underlying; ``days`` are the run's trading days;
+    ``history_dates``/``history_closes`` are every underlying bar up to the last day
+    (earlier bars included, for trailing windows); ``index_series`` maps an index symbol to
+    its ``(dates, closes)``.
     """
 
+    symbol: str
     days: DateArray
     history_dates: DateArray
     history_closes: FloatArray
     index_series: dict[str, tuple[DateArray, FloatArray]] = field(default_factory=dict)
 
+    def on(self, days: DateArray) -> VolatilityInputs:
+        """Return the same inputs for a subset of the days."""
+        return VolatilityInputs(
+            self.symbol, days, self.history_dates, self.history_closes, self.index_series
+        )
 
-@runtime_checkable
-class VolatilityRegime(Protocol):
-    """Gives each trading day's annualized volatility, as known at that day's close."""
+    def index(self, symbol: str) -> tuple[DateArray, FloatArray]:
+        """Return the closes of an index (empty when the store has none)."""
+        empty = (np.array([], dtype="datetime64[D]"), np.array([], dtype=np.float64))
+        return self.index_series.get(symbol, empty)
 
-    @property
-    def index_symbols(self) -> tuple[str, ...]:
-        """Symbols (besides the underlying) whose closes this regime reads."""
-        ...
 
+def _check_volatility(value: float, what: str) -> float:
+    if not (math.isfinite(value) and value > 0.0):
+        msg = f"{what} must be a finite volatility > 0 (got {value!r})"
+        raise ValueError(msg)
+    return check_ratio(float(value), what, high=MAX_VOLATILITY)
+
+
+class _Regime(FrozenModel, ABC):
+    """What every volatility regime does; the concrete kinds are listed in ``VolatilityRegime``."""
+
+    @abstractmethod
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
+        """Symbols (besides the underlying ``symbol``) whose closes this regime reads."""
+
+    @abstractmethod
     def sigmas(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
         """Return one sigma per ``inputs.days``; append a note to ``warnings`` on fallbacks."""
-        ...
 
-    def describe(self) -> dict[str, Any]:
-        """Return the regime's configuration, stored with every run."""
-        ...
-
-
-def _positive(value: float, name: str) -> float:
-    if not (math.isfinite(value) and value > 0.0):
-        msg = f"{name} must be a finite volatility > 0 (got {value!r})"
-        raise ValueError(msg)
-    return float(value)
+    def first_available(self, inputs: VolatilityInputs) -> np.datetime64 | None:
+        """Return the first day this regime has a value for (None: every day)."""
+        return None
 
 
-@dataclass(frozen=True)
-class ConstantVol:
+class ConstantVol(_Regime):
     """One volatility for every day (e.g. ``ConstantVol(0.16)``)."""
 
+    kind: Literal["constant"] = "constant"
     value: float
 
-    def __post_init__(self) -> None:
-        _positive(self.value, "ConstantVol value")
+    def __init__(self, value: float | None = None, /, **data: Any) -> None:
+        super().__init__(**({"value": value} if value is not None else {}), **data)
 
-    @property
-    def index_symbols(self) -> tuple[str, ...]:
+    @field_validator("value")
+    @classmethod
+    def _volatility(cls, value: float) -> float:
+        return _check_volatility(value, "ConstantVol value")
+
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
         """None: a constant reads no data."""
         return ()
 
@@ -98,31 +144,31 @@ class ConstantVol:
         """Return ``value`` for every day."""
         return np.full(inputs.days.shape, self.value, dtype=np.float64)
 
-    def describe(self) -> dict[str, Any]:
-        """Return ``{"kind": "constant", "value": ...}``."""
-        return {"kind": "constant", "value": self.value}
+    def __str__(self) -> str:
+        return f"constant {self.value:.1%}"
 
 
-@dataclass(frozen=True)
-class StepVol:
+class StepVol(_Regime):
     """A step schedule: each ``(date, sigma)`` applies from its date (inclusive) onward."""
 
-    steps: Sequence[tuple[date, float]]
+    kind: Literal["step"] = "step"
+    steps: tuple[tuple[date, float], ...] = Field(min_length=1)
 
-    def __post_init__(self) -> None:
-        if not self.steps:
-            msg = "StepVol needs at least one (date, sigma) step"
-            raise ValueError(msg)
-        dates = [step_date for step_date, _ in self.steps]
+    def __init__(self, steps: Sequence[tuple[date, float]] | None = None, /, **data: Any) -> None:
+        super().__init__(**({"steps": tuple(steps)} if steps is not None else {}), **data)
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, steps: tuple[tuple[date, float], ...]) -> tuple[tuple[date, float], ...]:
+        dates = [step_date for step_date, _ in steps]
         if dates != sorted(set(dates)):
             msg = f"StepVol dates must be strictly increasing (got {dates})"
             raise ValueError(msg)
-        for step_date, sigma in self.steps:
-            _positive(sigma, f"StepVol sigma on {step_date}")
-        object.__setattr__(self, "steps", tuple((d, float(s)) for d, s in self.steps))
+        for step_date, sigma in steps:
+            _check_volatility(sigma, f"StepVol sigma on {step_date}")
+        return steps
 
-    @property
-    def index_symbols(self) -> tuple[str, ...]:
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
         """None: a schedule reads no data."""
         return ()
 
@@ -137,37 +183,40 @@ class StepVol:
                 f"{self.steps[0][0]}; add an earlier step"
             )
             raise MissingMarketDataError(msg)
-        return values[position]
+        result: FloatArray = values[position]
+        return result
 
-    def describe(self) -> dict[str, Any]:
-        """Return the schedule."""
-        return {"kind": "step", "steps": [[d.isoformat(), s] for d, s in self.steps]}
+    def __str__(self) -> str:
+        steps = ", ".join(f"{d}: {s:.1%}" for d, s in self.steps)
+        return f"step schedule ({steps})"
 
 
-@dataclass(frozen=True)
-class IndexVol:
+class IndexVol(_Regime):
     """An index's close on the same day times ``scale`` (``IndexVol("^VIX", scale=0.01)``).
 
     A day without an index close carries the last earlier close forward, with a warning;
     a day before the index's first close is an error naming the date.
     """
 
-    symbol: str
-    scale: float = 0.01
+    kind: Literal["index"] = "index"
+    symbol: str = Field(min_length=1, max_length=50)
+    scale: float = Field(default=0.01, gt=0.0, allow_inf_nan=False)
 
-    def __post_init__(self) -> None:
-        _positive(self.scale, "IndexVol scale")
+    def __init__(self, symbol: str | None = None, /, **data: Any) -> None:
+        super().__init__(**({"symbol": symbol} if symbol is not None else {}), **data)
 
-    @property
-    def index_symbols(self) -> tuple[str, ...]:
-        """The index symbol."""
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
+        """Return the index symbol."""
         return (self.symbol,)
+
+    def first_available(self, inputs: VolatilityInputs) -> np.datetime64 | None:
+        """Return the index's first close (never, when the store has none)."""
+        dates, _ = inputs.index(self.symbol)
+        return dates[0] if dates.size else np.datetime64("9999-12-31")
 
     def sigmas(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
         """Return ``scale`` times the latest index close on or before each day."""
-        dates, closes = inputs.index_series.get(
-            self.symbol, (np.array([], dtype="datetime64[D]"), np.array([], dtype=np.float64))
-        )
+        dates, closes = inputs.index(self.symbol)
         position = np.searchsorted(dates, inputs.days, side="right") - 1
         missing = np.flatnonzero(position < 0)
         if missing.size:
@@ -184,34 +233,31 @@ class IndexVol:
         sigma: FloatArray = closes[position] * self.scale
         return sigma
 
-    def describe(self) -> dict[str, Any]:
-        """Return the index symbol and scale."""
-        return {"kind": "index", "symbol": self.symbol, "scale": self.scale}
+    def __str__(self) -> str:
+        return f"{self.symbol} close x {self.scale:g} on the same day"
 
 
-@dataclass(frozen=True)
-class TrailingRealizedVol:
+class TrailingRealizedVol(_Regime):
     """Trailing realized volatility, annualized with sqrt(252).
 
     The sample stdev (ddof 1) of the last ``window`` daily log returns up to and including
     the day.
     """
 
-    window: int = 21
+    kind: Literal["trailing_realized"] = "trailing_realized"
+    window: int = Field(default=21, ge=2, le=2520)
 
-    def __post_init__(self) -> None:
-        if self.window < 2:
-            msg = f"TrailingRealizedVol window must be >= 2 returns (got {self.window})"
-            raise ValueError(msg)
+    def __init__(self, window: int | None = None, /, **data: Any) -> None:
+        super().__init__(**({"window": window} if window is not None else {}), **data)
 
-    @property
-    def index_symbols(self) -> tuple[str, ...]:
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
         """None: it reads the underlying's own closes."""
         return ()
 
-    def available_from(self, history_dates: DateArray) -> np.datetime64 | None:
-        """First date with a full window of returns, or None when history is too short."""
-        return history_dates[self.window] if history_dates.size > self.window else None
+    def first_available(self, inputs: VolatilityInputs) -> np.datetime64 | None:
+        """Return the first date with a full window of returns (never: history too short)."""
+        dates = inputs.history_dates
+        return dates[self.window] if dates.size > self.window else np.datetime64("9999-12-31")
 
     def sigmas(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
         """Return the trailing realized volatility of each day."""
@@ -230,67 +276,142 @@ class TrailingRealizedVol:
         sigma: FloatArray = windows[position - self.window].std(axis=1, ddof=1)
         return sigma * math.sqrt(TRADING_DAYS_PER_YEAR)
 
-    def describe(self) -> dict[str, Any]:
-        """Return the window."""
-        return {"kind": "trailing_realized", "window": self.window, "annualization": 252}
+    def __str__(self) -> str:
+        return (
+            f"{self.window}-day trailing realized volatility of the underlying (sample stdev "
+            f"of daily log returns up to the day, x sqrt({TRADING_DAYS_PER_YEAR}))"
+        )
 
 
-@dataclass(frozen=True)
-class FirstAvailableVol:
-    """The first regime that has a value for the day.
+def _fill_in_order(
+    regimes: Sequence[_Regime], inputs: VolatilityInputs, warnings: list[str]
+) -> FloatArray:
+    """Fill each day from the first regime whose data starts on or before it.
 
-    E.g. VIX where it exists, else trailing realized volatility:
-    ``FirstAvailableVol([IndexVol("^VIX"), TrailingRealizedVol(21)])``.
+    Days a later regime fills are a warning (a fall-back), one per regime and span.
+    """
+    result = np.full(inputs.days.shape, np.nan)
+    todo = np.ones(inputs.days.shape, dtype=bool)
+    for rank, regime in enumerate(regimes):
+        starts = regime.first_available(inputs)
+        usable = todo & (inputs.days >= starts) if starts is not None else todo.copy()
+        if usable.any():
+            days = inputs.days[usable]
+            result[usable] = regime.sigmas(inputs.on(days), warnings)
+            todo &= ~usable
+            if rank:
+                warnings.append(
+                    f"{_span(days)} ({days.size} day(s)): {regimes[0]} not available; "
+                    f"volatility from {regime}"
+                )
+    if todo.any():
+        first = _day(inputs.days[np.flatnonzero(todo)[0]])
+        shown = "; ".join(str(regime) for regime in regimes)
+        msg = f"no volatility regime covers {first} (tried: {shown})"
+        raise MissingMarketDataError(msg)
+    return result
 
-    Only an :class:`IndexVol` can be "not yet available" (before its first close); the
-    switch to it happens on its first close and never back.
+
+class AssetIndexVol(_Regime):
+    """The underlying's own volatility index (SPEC 9.4), else ``fallback``, with a warning.
+
+    ``^VIX`` for ``^GSPC``/``SPY``, ``^VXN`` for ``^IXIC``/``QQQ``, ``^GVZ`` for ``GLD``
+    (:data:`ASSET_VOLATILITY_INDEX`), times ``scale``; on days before the index's first close
+    in the store, or for an asset without an index of its own, the fallback.
     """
 
-    regimes: Sequence[VolatilityRegime]
+    kind: Literal["asset_index"] = "asset_index"
+    scale: float = Field(default=0.01, gt=0.0, allow_inf_nan=False)
+    fallback: TrailingRealizedVol | ConstantVol | None = Field(
+        default_factory=lambda: TrailingRealizedVol(21)
+    )
 
-    def __post_init__(self) -> None:
-        if len(self.regimes) < 2:
-            msg = "FirstAvailableVol needs at least two regimes"
-            raise ValueError(msg)
-        object.__setattr__(self, "regimes", tuple(self.regimes))
+    def _index(self, symbol: str) -> IndexVol | None:
+        index = ASSET_VOLATILITY_INDEX.get(symbol)
+        return IndexVol(index, scale=self.scale) if index is not None else None
 
-    @property
-    def index_symbols(self) -> tuple[str, ...]:
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
+        """Return the asset's index, if it has one."""
+        index = self._index(symbol)
+        return index.index_symbols(symbol) if index is not None else ()
+
+    def sigmas(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
+        """Return the asset's index where it has closes, else the fallback (warned)."""
+        index = self._index(inputs.symbol)
+        regimes = [r for r in (index, self.fallback) if r is not None]
+        if index is None:
+            if self.fallback is None:
+                msg = (
+                    f"{inputs.symbol} has no volatility index of its own "
+                    f"({', '.join(sorted(ASSET_VOLATILITY_INDEX))} have) and AssetIndexVol "
+                    "has no fallback; give the provider a volatility regime"
+                )
+                raise MissingMarketDataError(msg)
+            warnings.append(
+                f"{_span(inputs.days)}: {inputs.symbol} has no volatility index of its own; "
+                f"used {self.fallback}"
+            )
+            return self.fallback.sigmas(inputs, warnings)
+        return _fill_in_order(regimes, inputs, warnings)
+
+    def __str__(self) -> str:
+        assets: dict[str, list[str]] = {}
+        for asset, index in ASSET_VOLATILITY_INDEX.items():
+            assets.setdefault(index, []).append(asset)
+        own = ", ".join(f"{index} for {'/'.join(names)}" for index, names in assets.items())
+        fallback = f"; where none: {self.fallback}" if self.fallback is not None else ""
+        return f"the underlying's own volatility index x {self.scale:g} ({own}){fallback}"
+
+
+class FirstAvailableVol(_Regime):
+    """The first regime that has a value for the day, with a warning where it falls back.
+
+    E.g. VIX where it exists, else trailing realized volatility:
+    ``FirstAvailableVol([IndexVol("^VIX"), TrailingRealizedVol(21)])``. Only a regime that
+    reads data can be "not yet available" (before its first index close, or before a full
+    window of returns); the switch happens on that day and never back.
+    """
+
+    kind: Literal["first_available"] = "first_available"
+    regimes: tuple[VolatilityRegime, ...] = Field(min_length=2)
+
+    def __init__(self, regimes: Sequence[VolatilityRegime] | None = None, /, **data: Any) -> None:
+        super().__init__(**({"regimes": tuple(regimes)} if regimes is not None else {}), **data)
+
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
         """Every index symbol any of the regimes reads."""
-        return tuple(dict.fromkeys(s for regime in self.regimes for s in regime.index_symbols))
+        return tuple(dict.fromkeys(s for r in self.regimes for s in r.index_symbols(symbol)))
 
     def sigmas(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
         """Fill each day from the first regime whose data starts on or before it."""
-        result = np.full(inputs.days.shape, np.nan)
-        todo = np.ones(inputs.days.shape, dtype=bool)
-        for regime in self.regimes:
-            starts = self._first_dates(regime, inputs)
-            usable = todo & (inputs.days >= starts) if starts is not None else todo.copy()
-            if usable.any():
-                sub = VolatilityInputs(
-                    inputs.days[usable],
-                    inputs.history_dates,
-                    inputs.history_closes,
-                    inputs.index_series,
-                )
-                result[usable] = regime.sigmas(sub, warnings)
-                todo &= ~usable
-        if todo.any():
-            first = _day(inputs.days[np.flatnonzero(todo)[0]])
-            msg = f"no volatility regime of FirstAvailableVol covers {first}"
-            raise MissingMarketDataError(msg)
-        return result
+        return _fill_in_order(self.regimes, inputs, warnings)
 
-    @staticmethod
-    def _first_dates(regime: VolatilityRegime, inputs: VolatilityInputs) -> np.datetime64 | None:
-        if isinstance(regime, IndexVol):
-            dates, _ = inputs.index_series.get(regime.symbol, (np.array([], "datetime64[D]"), None))
-            return dates[0] if dates.size else np.datetime64("9999-12-31")
-        if isinstance(regime, TrailingRealizedVol):
-            start = regime.available_from(inputs.history_dates)
-            return start if start is not None else np.datetime64("9999-12-31")
-        return None
+    def __str__(self) -> str:
+        return "; where not yet available: ".join(str(regime) for regime in self.regimes)
 
-    def describe(self) -> dict[str, Any]:
-        """Return the regimes in order."""
-        return {"kind": "first_available", "regimes": [r.describe() for r in self.regimes]}
+
+VolatilityRegime = Annotated[
+    ConstantVol | StepVol | IndexVol | TrailingRealizedVol | AssetIndexVol | FirstAvailableVol,
+    Field(discriminator="kind"),
+]
+"""Any volatility regime, read from JSON by its ``kind``."""
+
+FirstAvailableVol.model_rebuild()
+
+VOLATILITY_ADAPTER: Final = TypeAdapter(VolatilityRegime)
+"""Reads a volatility regime from JSON-like data (``VOLATILITY_ADAPTER.validate_python``)."""
+
+
+def index_warnings(symbol: str, indexes: Sequence[str]) -> list[str]:
+    """Warn when ``symbol`` is priced with another asset's volatility index (SPEC 9.4)."""
+    own = ASSET_VOLATILITY_INDEX.get(symbol)
+    notes = []
+    for index in indexes:
+        assets = [a for a, i in ASSET_VOLATILITY_INDEX.items() if i == index]
+        if assets and index != own:
+            theirs = f"{symbol}'s own is {own}" if own else f"{symbol} has none of its own here"
+            notes.append(
+                f"{symbol} is priced with {index}, the volatility index of {'/'.join(assets)}; "
+                f"{theirs}"
+            )
+    return notes

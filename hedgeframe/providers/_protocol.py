@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, runtime_checkable
+from enum import IntEnum
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from hedgeframe.data import TradingCalendar
+from hedgeframe.errors import HedgeframeError
 from hedgeframe.models import (
     HistoricalOptionMark,
     HistoricalOptionPosition,
@@ -30,7 +32,17 @@ from hedgeframe.models import (
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView
 
-__all__ = ["ContractArrays", "HistoricalMarketDataProvider", "MarkBatch"]
+if TYPE_CHECKING:
+    from hedgeframe.providers._config import ProviderConfig
+
+__all__ = [
+    "ContractArrays",
+    "ContractRequest",
+    "HistoricalMarketDataProvider",
+    "MarkBatch",
+    "StrikeNotFoundError",
+    "StrikeTarget",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -59,6 +71,62 @@ class ContractArrays:
         )
 
 
+class StrikeTarget(IntEnum):
+    """What a leg's ``target`` in a :class:`ContractRequest` is."""
+
+    STRIKE = 0
+    """A strike: ``spot_pct`` (already ``value * S_T``) and ``fixed_strike`` rules."""
+    DELTA = 1
+    """A Black-Scholes delta (``delta_target``)."""
+    CALL_PREMIUM = 2
+    """A call's mid per unit (``zero_cost``: what the long legs cost, per unit sold)."""
+
+
+@dataclass(frozen=True)
+class ContractRequest:
+    """What each leg due on a day asks a provider for, one element per leg (SPEC 6, 9.1)."""
+
+    is_call: BoolArray
+    target_expiry_days: IntArray
+    kind: npt.NDArray[np.int8]
+    target: FloatArray
+
+    @classmethod
+    def at_strikes(
+        cls, is_call: BoolArray, strikes: FloatArray, target_expiry_days: IntArray
+    ) -> ContractRequest:
+        """Ask for the contracts nearest these strikes."""
+        kind = np.full(is_call.shape, StrikeTarget.STRIKE, dtype=np.int8)
+        return cls(is_call, target_expiry_days, kind, strikes)
+
+    @property
+    def size(self) -> int:
+        """Number of legs asked for."""
+        return int(self.is_call.size)
+
+    def take(self, index: IntArray) -> ContractRequest:
+        """Return the requests at ``index``."""
+        return ContractRequest(
+            self.is_call[index],
+            self.target_expiry_days[index],
+            self.kind[index],
+            self.target[index],
+        )
+
+
+class StrikeNotFoundError(HedgeframeError, ValueError):
+    """No strike meets a leg's rule (a delta or a premium out of reach, SPEC 9.1).
+
+    ``legs`` are the failing positions in the :class:`ContractRequest`; the engine names
+    their templates and legs.
+    """
+
+    def __init__(self, legs: IntArray, reason: str) -> None:
+        self.legs = legs
+        self.reason = reason
+        super().__init__(reason)
+
+
 @dataclass(frozen=True)
 class MarkBatch:
     """Marks of ``(contract, day)`` pairs.
@@ -80,6 +148,11 @@ class HistoricalMarketDataProvider(Protocol):
 
     provider_id: str
     pricing_mode: PricingMode
+
+    @property
+    def config(self) -> ProviderConfig:
+        """Everything that sets the provider's prices; stored with every run, rebuilt by rerun."""
+        ...
 
     @property
     def calendar(self) -> TradingCalendar:
@@ -110,14 +183,15 @@ class HistoricalMarketDataProvider(Protocol):
         """Return everything a run over ``[start_date, end_date]`` may read, nothing after it."""
         ...
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: BoolArray,
-        strike_targets: FloatArray,
-        target_expiry_days: IntArray,
-    ) -> ContractArrays:
-        """Resolve new contracts on the view's day, from that day's data only."""
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
+        """Resolve new contracts on the view's day, from that day's data only.
+
+        Raises
+        ------
+        StrikeNotFoundError
+            When no strike meets a leg's delta or premium target (synthetic pricing; a
+            listed chain picks the nearest listed contract instead).
+        """
         ...
 
     def mark_contracts(

@@ -25,10 +25,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
+from pydantic import Field
 
 from hedgeframe.data import MarketDataStore
 from hedgeframe.data._validation import ColumnArrays
@@ -45,26 +47,33 @@ from hedgeframe.models import (
     PricingMode,
     ProviderSnapshot,
 )
+from hedgeframe.models._base import FrozenModel
+from hedgeframe.pricing import black_scholes_delta_is_call
 from hedgeframe.providers._protocol import (
     BoolArray,
     ContractArrays,
+    ContractRequest,
     DateArray,
     FloatArray,
     IntArray,
     MarkBatch,
+    StrikeTarget,
 )
 from hedgeframe.providers._store_backed import (
     StoreBackedProvider,
     fingerprint_arrays,
+    open_store,
     read_history,
+    store_label,
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView, as_date, as_day
 
-__all__ = ["DailyOptionsSnapshotProvider", "Fill"]
+__all__ = ["DailyOptionsSnapshotProvider", "Fill", "SnapshotProviderConfig"]
 
 Fill = Literal["mid", "bid_ask"]
 """How trades fill: at the mid, or buying at the ask and selling at the bid."""
 
+DAYS_PER_YEAR: Final = 365.0
 _PRICES: Final = ("mid", "buy", "sell")
 _QUOTE_COLUMNS: Final = ("as_of_date", "option_type", "expiry", "strike", "bid", "ask", "mid")
 """The columns a run prices with; a month read reads (and the store checks) these only."""
@@ -202,6 +211,34 @@ def _timeline(symbol: str, dates: DateArray, closes: FloatArray, first: int) -> 
     )
 
 
+def _nearest_value(
+    chain: _Quotes, values: FloatArray, as_of_day: np.datetime64, asked: ContractRequest
+) -> IntArray:
+    """Each leg's chain row whose ``values`` (a delta, a mid) is nearest its target; -1 if none.
+
+    Among quotes of the leg's option type with a value, the earliest expiry on or after
+    ``T + tenor``, then the nearest value; a tie (within ``1e-9`` relative) goes to the
+    higher strike for puts and the lower for calls, as for strikes. Few legs ask by value
+    on a day, so each is one pass over the chain.
+    """
+    rows = np.full(asked.size, -1, dtype=np.int64)
+    has_value = ~np.isnan(values)
+    wanted = _series(asked.is_call, as_of_day + asked.target_expiry_days.astype("timedelta64[D]"))
+    for leg in range(asked.size):
+        is_call = bool(asked.is_call[leg])
+        eligible = np.flatnonzero(
+            has_value & (chain.is_call == is_call) & (chain.series >= wanted[leg])
+        )
+        if eligible.size == 0:
+            continue
+        series = eligible[chain.series[eligible] == chain.series[eligible].min()]
+        target = float(asked.target[leg])
+        gap = np.abs(values[series] - target)
+        tied = series[gap <= gap.min() + _STRIKE_TIE * max(abs(target), 1.0)]
+        rows[leg] = tied.min() if is_call else tied.max()  # by strike within a series
+    return rows
+
+
 def _nearest_listed(
     chain: _Quotes,
     as_of_day: np.datetime64,
@@ -238,6 +275,61 @@ def _nearest_listed(
     return np.where(listed, np.where(take_above, above, below), -1)
 
 
+class SnapshotProviderConfig(FrozenModel):
+    """Everything that sets a :class:`DailyOptionsSnapshotProvider`'s prices, stored with a run.
+
+    ``store`` is the market data folder holding the bars and option quotes (``None``: the
+    bundled sample store); :meth:`build` makes the provider again, e.g. to rerun a run.
+    ``rate`` and ``dividend_yield`` serve only to compute a quote's delta from its implied
+    volatility where the chain has none (``delta_target`` strikes). ``fee_per_contract``
+    (listed contracts) and ``fee_per_unit`` (continuous units) are paid on every opening
+    and closing trade, not at expiry (SPEC 9.1).
+    """
+
+    kind: Literal["snapshot"] = "snapshot"
+    store: str | None = None
+    calendar: str = "XNYS"
+    max_stale_days: int = Field(default=5, ge=0, le=250, strict=True)
+    fill: Fill = "mid"
+    rate: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    dividend_yield: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    fee_per_contract: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    fee_per_unit: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+
+    def build(self, store: MarketDataStore | None = None) -> DailyOptionsSnapshotProvider:
+        """Return the provider, on ``store`` or else the recorded one."""
+        return DailyOptionsSnapshotProvider(
+            store or open_store(self.store),
+            calendar=self.calendar,
+            max_stale_days=self.max_stale_days,
+            fill=self.fill,
+            rate=self.rate,
+            dividend_yield=self.dividend_yield,
+            fee_per_contract=self.fee_per_contract,
+            fee_per_unit=self.fee_per_unit,
+        )
+
+    def describe(self) -> list[str]:
+        """Return one readable line per setting (reports, the command line)."""
+        fills = "at the mid" if self.fill == "mid" else "buys at the ask, sales at the bid"
+        return [
+            f"provider {DailyOptionsSnapshotProvider.provider_id} "
+            f"({DailyOptionsSnapshotProvider.pricing_mode.value}): stored daily option chains",
+            f"fills: {fills}; marks at the mid",
+            f"missing quotes: the contract's last mark carried at most {self.max_stale_days} "
+            "session(s), then the result is incomplete",
+            f"fees: {self.fee_per_contract:g} per listed contract, {self.fee_per_unit:g} per "
+            "unit in continuous mode (opening and closing trades; none at expiry)",
+            f"deltas: the chain's, else from its implied volatility at rate "
+            f"{self.rate:.2%}, dividend yield {self.dividend_yield:.2%}",
+            f"calendar: {self.calendar}",
+            f"store: {self.store or 'the bundled sample'}",
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
+
+
 class DailyOptionsSnapshotProvider(StoreBackedProvider):
     """Listed contracts and their end-of-day quotes, read from a :class:`MarketDataStore`.
 
@@ -257,11 +349,16 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         has none (0: never).
     fill
         ``"mid"``, or ``"bid_ask"`` to buy at the ask and sell at the bid.
+    rate, dividend_yield
+        For deltas computed from implied volatility (``delta_target`` strikes).
+    fee_per_contract, fee_per_unit
+        Paid on opening and closing trades (listed contracts, continuous units).
 
     Raises
     ------
-    ValueError
-        If ``max_stale_days`` is negative or ``fill`` is not a known mode.
+    InvalidModelError
+        If ``max_stale_days`` is not an integer in [0, 250] or ``fill`` is not a known mode
+        (see :class:`SnapshotProviderConfig`).
     """
 
     provider_id = "daily_snapshots_v1"
@@ -274,18 +371,24 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         calendar: str = "XNYS",
         max_stale_days: int = 5,
         fill: Fill = "mid",
+        rate: float = 0.0,
+        dividend_yield: float = 0.0,
+        fee_per_contract: float = 0.0,
+        fee_per_unit: float = 0.0,
     ) -> None:
-        if isinstance(max_stale_days, bool) or not (
-            isinstance(max_stale_days, int) and max_stale_days >= 0
-        ):
-            msg = f"max_stale_days must be an integer >= 0 (got {max_stale_days!r})"
-            raise ValueError(msg)
-        if fill not in get_args(Fill):
-            msg = f"fill must be one of {', '.join(map(repr, get_args(Fill)))} (got {fill!r})"
-            raise ValueError(msg)
+        self.config = SnapshotProviderConfig(
+            store=store_label(store),
+            calendar=calendar,
+            max_stale_days=max_stale_days,
+            fill=fill,
+            rate=rate,
+            dividend_yield=dividend_yield,
+            fee_per_contract=fee_per_contract,
+            fee_per_unit=fee_per_unit,
+        )
         super().__init__(store, calendar=calendar)
-        self.max_stale_days = max_stale_days
-        self.fill: Fill = fill
+        self.max_stale_days = self.config.max_stale_days
+        self.fill: Fill = self.config.fill
 
     # -- the engine's vectorized contract ---------------------------------------------
 
@@ -294,7 +397,19 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 
         Stored chains need no history before the start (unlike a volatility model), so no
         earlier bar is read.
+
+        Raises
+        ------
+        MissingMarketDataError
+            When the store has no option quotes for ``symbol`` at all (a wrong store, or a
+            chain not imported yet): every template would otherwise end on its first day.
         """
+        if symbol not in self.store.option_symbols():
+            msg = (
+                f"the store {self.store.root} holds no option quotes for {symbol}; import a "
+                "chain (`hedgeframe data import-chain`) or price with the synthetic provider"
+            )
+            raise MissingMarketDataError(msg)
         dates, closes = read_history(self.store, symbol, end_date, start=start_date)
         return _timeline(symbol, dates, closes, 0)
 
@@ -329,25 +444,63 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             timeline.months.update(dict.fromkeys(np.arange(month, stop), quotes))
         return timeline.months[month]
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: BoolArray,
-        strike_targets: FloatArray,
-        target_expiry_days: IntArray,
-    ) -> ContractArrays:
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
         """Pick each leg's listed contract from the view's day's chain (module docstring).
 
-        The chain is that day's rows of the cached read, nothing later.
+        A strike target takes the nearest listed strike; a delta target the listed contract
+        whose delta is nearest (the chain's delta, else computed from its implied
+        volatility); a call-premium target the listed call whose mid is nearest. The
+        expiry is the earliest at or beyond ``T + tenor`` among the eligible quotes. The
+        chain is that day's rows, nothing later.
         """
         read = self._cached_read(view.timeline, view.as_of_day.astype("datetime64[M]"))
-        chain = read.on_day(view.index)
-        rows = _nearest_listed(chain, view.as_of_day, is_call, strike_targets, target_expiry_days)
-        found = rows >= 0
-        strike = np.full(rows.size, np.nan)
-        expiry = np.full(rows.size, np.datetime64("NaT"), dtype="datetime64[D]")
-        strike[found], expiry[found] = chain.strike[rows[found]], chain.expiry[rows[found]]
-        return ContractArrays(is_call.copy(), strike, expiry, found)
+        strike = np.full(request.size, np.nan)
+        expiry = np.full(request.size, np.datetime64("NaT"), dtype="datetime64[D]")
+        found = np.zeros(request.size, dtype=bool)
+        for kind in np.unique(request.kind).tolist():
+            legs = np.flatnonzero(request.kind == kind)
+            asked = request.take(legs)
+            if kind == StrikeTarget.STRIKE:
+                chain = read.on_day(view.index)
+                rows = _nearest_listed(
+                    chain, view.as_of_day, asked.is_call, asked.target, asked.target_expiry_days
+                )
+            elif kind == StrikeTarget.DELTA:
+                chain, deltas = self._day_deltas(view)
+                rows = _nearest_value(chain, deltas, view.as_of_day, asked)
+            else:
+                chain = read.on_day(view.index)
+                rows = _nearest_value(chain, chain.mid, view.as_of_day, asked)
+            hit = rows >= 0
+            found[legs] = hit
+            strike[legs[hit]] = chain.strike[rows[hit]]
+            expiry[legs[hit]] = chain.expiry[rows[hit]]
+        return ContractArrays(request.is_call.copy(), strike, expiry, found)
+
+    def _day_deltas(self, view: PointInTimeView) -> tuple[_Quotes, FloatArray]:
+        """Read the view's day's usable quotes with each one's delta (NaN: none known).
+
+        The chain's ``delta`` where it has one, else the Black-Scholes-Merton delta at the
+        quote's ``implied_volatility`` with the day's close, the provider's rate and
+        dividend yield and ``tau = (expiry - T) / 365``. One day's read, nothing later.
+        """
+        frame = self.store.option_quotes(view.timeline.symbol, view.as_of_date)
+        chain, rows = _Quotes.usable(ColumnArrays(frame), self.fill, view.timeline.days)
+        delta = frame["delta"].cast(pl.Float64).fill_null(np.nan).to_numpy()[rows]
+        vol = frame["implied_volatility"].cast(pl.Float64).fill_null(np.nan).to_numpy()[rows]
+        computed = np.isnan(delta) & (vol > 0.0)
+        if computed.any():
+            tau = (chain.expiry[computed] - view.as_of_day).astype(np.float64) / DAYS_PER_YEAR
+            delta[computed] = black_scholes_delta_is_call(
+                chain.is_call[computed],
+                view.spot,
+                chain.strike[computed],
+                tau,
+                vol[computed],
+                self.config.rate,
+                self.config.dividend_yield,
+            )
+        return chain, delta
 
     def mark_contracts(
         self, timeline: MarketTimeline, contracts: ContractArrays, day_index: IntArray
@@ -413,12 +566,6 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
 
     def snapshot(self, timeline: MarketTimeline | None = None) -> ProviderSnapshot:
         """Return the configuration and a fingerprint of the bars and quotes the run read."""
-        config: dict[str, Any] = {
-            "calendar": self._calendar.name,
-            "max_stale_days": self.max_stale_days,
-            "fill": self.fill,
-            "store": str(self.store.root),
-        }
         source = None
         if timeline is not None:
             digest = hashlib.sha256(timeline.fingerprint.encode())
@@ -426,7 +573,11 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
                 for read in timeline.quote_reads:
                     digest.update(read.encode())
             source = "sha256:" + digest.hexdigest()[:32]
-        return ProviderSnapshot(provider_id=self.provider_id, config=config, source_version=source)
+        return ProviderSnapshot(
+            provider_id=self.provider_id,
+            config=self.config.model_dump(mode="json"),
+            source_version=source,
+        )
 
     # -- the seed's point-in-time methods ----------------------------------------------
 
@@ -450,7 +601,7 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         frame = self.store.option_quotes(query.symbol, query.as_of_date)
         chain, frame_rows = _Quotes.usable(ColumnArrays(frame), self.fill, view.timeline.days)
         is_call = np.array([query.option_type is OptionType.CALL])
-        target = query.strike_rule.value * view.spot
+        target = query.strike_rule.number * view.spot
         rows = _nearest_listed(
             chain,
             view.as_of_day,
@@ -485,7 +636,7 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         notes = [
             f"expiry: earliest listed on or after {query.as_of_date} + "
             f"{query.target_expiry_days} days",
-            f"strike: listed strike nearest {query.strike_rule.value:g} x spot {view.spot:g} "
+            f"strike: listed strike nearest {query.strike_rule.number:g} x spot {view.spot:g} "
             f"= {target:g} (ties: {'lower' if is_call[0] else 'higher'})",
         ]
         return OptionSnapshot(

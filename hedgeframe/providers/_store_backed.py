@@ -4,14 +4,37 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
 from hedgeframe.data import MarketDataStore, TradingCalendar, get_calendar
 from hedgeframe.models import UnderlyingBar
 from hedgeframe.providers._protocol import DateArray, FloatArray
+from hedgeframe.sample import sample_store, sample_store_path
 
-__all__ = ["StoreBackedProvider", "fingerprint_arrays", "read_history"]
+__all__ = [
+    "StoreBackedProvider",
+    "fingerprint_arrays",
+    "open_store",
+    "read_history",
+    "store_label",
+]
+
+
+def store_label(store: MarketDataStore) -> str | None:
+    """Return how a provider's configuration names its store: ``None`` for the bundled sample.
+
+    The sample's folder depends on where hedgeframe is installed, so a run records "the
+    sample" rather than that path; any other store is recorded by its path.
+    """
+    root = Path(store.root).resolve()
+    return None if root == sample_store_path().resolve() else str(store.root)
+
+
+def open_store(label: str | None) -> MarketDataStore:
+    """Open the store a configuration names (:func:`store_label`)."""
+    return MarketDataStore(label) if label is not None else sample_store()
 
 
 def fingerprint_arrays(*arrays: np.ndarray) -> str:

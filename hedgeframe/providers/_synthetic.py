@@ -9,9 +9,10 @@ with the day's volatility from a :class:`~hedgeframe.pricing.VolatilityRegime`, 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from hedgeframe._blocks import for_each_block
 from hedgeframe.data import MarketDataStore
@@ -28,28 +29,102 @@ from hedgeframe.models import (
     PricingMode,
     ProviderSnapshot,
 )
+from hedgeframe.models._base import FrozenModel
 from hedgeframe.pricing import black_scholes_price_is_call
-from hedgeframe.pricing._volatility import VolatilityInputs, VolatilityRegime
+from hedgeframe.pricing._strikes import ZERO_COST_BRACKET, call_strike_for_price, strike_for_delta
+from hedgeframe.pricing._volatility import (
+    MAX_VOLATILITY,
+    AssetIndexVol,
+    VolatilityInputs,
+    VolatilityRegime,
+    index_warnings,
+)
 from hedgeframe.providers._protocol import (
-    BoolArray,
     ContractArrays,
+    ContractRequest,
+    DateArray,
     FloatArray,
     IntArray,
     MarkBatch,
+    StrikeNotFoundError,
+    StrikeTarget,
 )
 from hedgeframe.providers._store_backed import (
     StoreBackedProvider,
     fingerprint_arrays,
+    open_store,
     read_history,
+    store_label,
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView, as_date, as_day
 
-__all__ = ["SyntheticHistoricalProvider"]
+__all__ = ["SyntheticHistoricalProvider", "SyntheticProviderConfig"]
 
 DAYS_PER_YEAR = 365.0
 _PRICING_BLOCK = 1 << 16
 """Pairs priced per Black-Scholes call: its dozen temporaries then stay in cache, which
 prices a million pairs about 1.4x faster than one call over all of them."""
+
+
+class SyntheticProviderConfig(FrozenModel):
+    """Everything that sets a :class:`SyntheticHistoricalProvider`'s prices, stored with a run.
+
+    ``store`` is the market data folder the run read (``None``: the bundled sample store);
+    :meth:`build` makes the provider again, e.g. to rerun a stored run. Without a
+    ``volatility``, each asset's own volatility index prices it (:class:`AssetIndexVol`).
+    ``fee_per_unit`` (continuous units) and ``fee_per_contract`` (listed contracts) are paid
+    on every opening and closing trade, not at expiry (SPEC 9.1).
+    """
+
+    kind: Literal["synthetic"] = "synthetic"
+    volatility: VolatilityRegime = Field(default_factory=AssetIndexVol)
+    rate: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    dividend_yield: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    spread_pct: float = Field(default=0.0, ge=0.0, lt=2.0, allow_inf_nan=False)
+    fee_per_unit: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    fee_per_contract: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    calendar: str = "XNYS"
+    store: str | None = None
+
+    @field_validator("volatility", mode="before")
+    @classmethod
+    def _number_is_constant(cls, value: Any) -> Any:
+        """Read a bare number as a constant volatility (``"volatility": 0.2`` in JSON)."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"kind": "constant", "value": value}
+        return value
+
+    def build(self, store: MarketDataStore | None = None) -> SyntheticHistoricalProvider:
+        """Return the provider, on ``store`` or else the recorded one."""
+        return SyntheticHistoricalProvider(
+            store or open_store(self.store),
+            volatility=self.volatility,
+            rate=self.rate,
+            dividend_yield=self.dividend_yield,
+            spread_pct=self.spread_pct,
+            fee_per_unit=self.fee_per_unit,
+            fee_per_contract=self.fee_per_contract,
+            calendar=self.calendar,
+        )
+
+    def describe(self) -> list[str]:
+        """Return one readable line per setting (reports, the command line)."""
+        return [
+            f"provider {SyntheticHistoricalProvider.provider_id} "
+            f"({SyntheticHistoricalProvider.pricing_mode.value}): Black-Scholes-Merton mids",
+            f"volatility: {self.volatility}",
+            f"rate: {self.rate:.2%} (continuously compounded)",
+            f"dividend yield: {self.dividend_yield:.2%} (continuously compounded)",
+            f"bid/ask spread: {self.spread_pct:.2%} of the mid (buys pay half of it, sales "
+            "receive half less; settlement at expiry pays none)",
+            f"fees: {self.fee_per_unit:g} per unit in continuous mode, {self.fee_per_contract:g} "
+            "per listed contract (opening and closing trades; none at expiry)",
+            f"calendar: {self.calendar}",
+            f"store: {self.store or 'the bundled sample'}",
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
 
 
 class SyntheticHistoricalProvider(StoreBackedProvider):
@@ -65,8 +140,16 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         Continuously compounded, constant.
     spread_pct
         Full bid/ask width as a fraction of the mid; fills pay half of it.
+    fee_per_unit, fee_per_contract
+        Paid on opening and closing trades (continuous units, listed contracts).
     calendar
         Exchange calendar name that sets expiries and roll sessions.
+
+    Raises
+    ------
+    InvalidModelError
+        When a setting is out of range (the field is named); see
+        :class:`SyntheticProviderConfig`.
     """
 
     provider_id = "synthetic_v1"
@@ -80,21 +163,25 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         rate: float = 0.0,
         dividend_yield: float = 0.0,
         spread_pct: float = 0.0,
+        fee_per_unit: float = 0.0,
+        fee_per_contract: float = 0.0,
         calendar: str = "XNYS",
     ) -> None:
-        for name, value, low, high in (
-            ("rate", rate, -0.5, 1.0),
-            ("dividend_yield", dividend_yield, -0.5, 1.0),
-            ("spread_pct", spread_pct, 0.0, 2.0),
-        ):
-            if not (np.isfinite(value) and low <= value < high):
-                msg = f"{name} must be a finite number in [{low}, {high}) (got {value!r})"
-                raise ValueError(msg)
+        self.config = SyntheticProviderConfig(
+            volatility=volatility,
+            rate=rate,
+            dividend_yield=dividend_yield,
+            spread_pct=spread_pct,
+            fee_per_unit=fee_per_unit,
+            fee_per_contract=fee_per_contract,
+            calendar=calendar,
+            store=store_label(store),
+        )
         super().__init__(store, calendar=calendar)
-        self.volatility = volatility
-        self.rate = float(rate)
-        self.dividend_yield = float(dividend_yield)
-        self.spread_pct = float(spread_pct)
+        self.volatility = self.config.volatility
+        self.rate = self.config.rate
+        self.dividend_yield = self.config.dividend_yield
+        self.spread_pct = self.config.spread_pct
 
     # -- the engine's vectorized contract ---------------------------------------------
 
@@ -103,18 +190,18 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         history_dates, history_closes = read_history(self.store, symbol, end_date)
         lo = int(np.searchsorted(history_dates, as_day(start_date), "left"))
         days, closes = history_dates[lo:], history_closes[lo:]
-        index_series = {
-            index: read_history(self.store, index, end_date)
-            for index in self.volatility.index_symbols
-        }
-        warnings: list[str] = []
+        indexes = self.volatility.index_symbols(symbol)
+        index_series = {index: read_history(self.store, index, end_date) for index in indexes}
+        warnings = index_warnings(symbol, indexes)
         sigmas = (
             self.volatility.sigmas(
-                VolatilityInputs(days, history_dates, history_closes, index_series), warnings
+                VolatilityInputs(symbol, days, history_dates, history_closes, index_series),
+                warnings,
             )
             if days.size
             else np.empty(0)
         )
+        _refuse_implausible(sigmas, days, self.volatility, warnings)
         fingerprint = fingerprint_arrays(
             history_dates, history_closes, *(a for pair in index_series.values() for a in pair)
         )
@@ -122,18 +209,31 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             symbol, days, closes, history_dates, history_closes, sigmas, warnings, fingerprint
         )
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: BoolArray,
-        strike_targets: FloatArray,
-        target_expiry_days: IntArray,
-    ) -> ContractArrays:
-        """Strike at the target; expiry the session nearest ``T + tenor`` (earlier on tie)."""
-        wanted = view.as_of_day + target_expiry_days.astype("timedelta64[D]")
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
+        """Strike by the leg's target; expiry the session nearest ``T + tenor`` (earlier on tie).
+
+        A strike target is the strike; a delta target the strike with that delta and a
+        call-premium target the call strike in ``[S, 3 S]`` with that mid, both solved with
+        the day's spot and volatility and the chosen expiry (SPEC 9.1).
+
+        Raises
+        ------
+        StrikeNotFoundError
+            When no strike in the bracket has the delta or the premium asked for.
+        """
+        wanted = view.as_of_day + request.target_expiry_days.astype("timedelta64[D]")
         expiry = self._calendar.nearest_sessions(wanted)
+        strike = request.target.copy()
+        for kind, solve in _SOLVERS.items():
+            legs = np.flatnonzero(request.kind == kind)
+            if legs.size:
+                tau = (expiry[legs] - view.as_of_day).astype(np.float64) / DAYS_PER_YEAR
+                strike[legs] = solve(self, request.take(legs), view, tau)
+                unsolved = legs[np.isnan(strike[legs])]
+                if unsolved.size:
+                    raise StrikeNotFoundError(unsolved, _unsolved_reason(kind, request, unsolved))
         return ContractArrays(
-            is_call.copy(), strike_targets.copy(), expiry, np.ones(is_call.shape, dtype=bool)
+            request.is_call.copy(), strike, expiry, np.ones(request.size, dtype=bool)
         )
 
     def mark_contracts(
@@ -176,16 +276,12 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
 
     def snapshot(self, timeline: MarketTimeline | None = None) -> ProviderSnapshot:
         """Return the configuration, and a fingerprint of the last timeline's data."""
-        config: dict[str, Any] = {
-            "volatility": self.volatility.describe(),
-            "rate": self.rate,
-            "dividend_yield": self.dividend_yield,
-            "spread_pct": self.spread_pct,
-            "calendar": self._calendar.name,
-            "store": str(self.store.root),
-        }
         source = timeline.fingerprint if timeline is not None else None
-        return ProviderSnapshot(provider_id=self.provider_id, config=config, source_version=source)
+        return ProviderSnapshot(
+            provider_id=self.provider_id,
+            config=self.config.model_dump(mode="json"),
+            source_version=source,
+        )
 
     # -- the seed's point-in-time methods ----------------------------------------------
 
@@ -202,9 +298,11 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         is_call = np.array([query.option_type is OptionType.CALL])
         contracts = self.select_contracts(
             view,
-            is_call,
-            np.array([query.strike_rule.value * view.spot]),
-            np.array([query.target_expiry_days], dtype=np.int64),
+            ContractRequest.at_strikes(
+                is_call,
+                np.array([query.strike_rule.number * view.spot]),
+                np.array([query.target_expiry_days], dtype=np.int64),
+            ),
         )
         marks = self.mark_contracts(view.timeline, contracts, np.zeros(1, dtype=np.int64))
         key = HistoricalInstrumentKey(
@@ -222,7 +320,7 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             source=self.provider_id,
         )
         notes = [
-            f"strike {query.strike_rule.value:g} x spot {view.spot:g}",
+            f"strike {query.strike_rule.number:g} x spot {view.spot:g}",
             f"expiry: session nearest {query.as_of_date} + {query.target_expiry_days} days",
         ]
         return OptionSnapshot(
@@ -251,3 +349,72 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         return HistoricalOptionMark(
             instrument_key=key, as_of_date=as_of_date, mark=mid, status=status, source="bsm"
         )
+
+
+def _refuse_implausible(
+    sigmas: FloatArray, days: DateArray, regime: VolatilityRegime, warnings: list[str]
+) -> None:
+    """Refuse a first-day volatility above :data:`MAX_VOLATILITY`; warn on later days.
+
+    A percent read as a ratio (an index in percent without ``scale=0.01``) shows on the
+    first day already, so that day decides, as known on that day. A later day above the
+    bound is data, not a unit mistake (and refusing the run for it would let a future value
+    change every output): it is priced as given, with a dated warning.
+    """
+    if sigmas.size and not sigmas[0] <= MAX_VOLATILITY:
+        msg = (
+            f"volatility {sigmas[0]:.4g} ({sigmas[0]:.0%}) on {as_date(days[0])}, the first "
+            f"day, from {regime} is above {MAX_VOLATILITY:.0%}; an index quoted in percent "
+            "(VIX 16.5 = 16.5 %) needs IndexVol(..., scale=0.01)"
+        )
+        raise InvalidScenarioError(msg)
+    warnings.extend(
+        f"{as_date(days[i])}: volatility {sigmas[i]:.4g} from {regime} is above "
+        f"{MAX_VOLATILITY:.0%}; priced as given"
+        for i in np.flatnonzero(~(sigmas <= MAX_VOLATILITY)).tolist()
+    )
+
+
+def _delta_strikes(
+    provider: SyntheticHistoricalProvider,
+    request: ContractRequest,
+    view: PointInTimeView,
+    tau: FloatArray,
+) -> FloatArray:
+    spot = np.full(request.size, view.spot)
+    sigma = np.full(request.size, view.sigma)
+    return strike_for_delta(
+        request.is_call, spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
+    )
+
+
+def _premium_strikes(
+    provider: SyntheticHistoricalProvider,
+    request: ContractRequest,
+    view: PointInTimeView,
+    tau: FloatArray,
+) -> FloatArray:
+    spot = np.full(request.size, view.spot)
+    sigma = np.full(request.size, view.sigma)
+    return call_strike_for_price(
+        spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
+    )
+
+
+_SOLVERS = {StrikeTarget.DELTA: _delta_strikes, StrikeTarget.CALL_PREMIUM: _premium_strikes}
+"""Targets solved for a strike; a strike target is the strike."""
+
+
+def _unsolved_reason(kind: int, request: ContractRequest, legs: IntArray) -> str:
+    first = int(legs[0])
+    if kind == StrikeTarget.DELTA:
+        return (
+            f"no strike within 10 standard deviations of spot has delta "
+            f"{request.target[first]:g} (a call's delta is below e^(-q tau), a put's above "
+            "-e^(-q tau))"
+        )
+    low, high = ZERO_COST_BRACKET
+    return (
+        f"no call strike in [{low:g}, {high:g}] x spot is worth {request.target[first]:.6g} per "
+        "unit, the long legs' cost: a zero-cost collar needs a call that pays for its puts"
+    )

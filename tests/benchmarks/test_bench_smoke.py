@@ -9,6 +9,7 @@ version information runs are compared by.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import math
@@ -22,6 +23,7 @@ import polars as pl
 import pytest
 
 import benchmarks.cases
+import benchmarks.ingest
 from benchmarks.__main__ import main
 from benchmarks.crosscheck import CrossCheckError, compare_with_reference
 from benchmarks.memory import measure
@@ -36,6 +38,7 @@ from benchmarks.workloads import (
     prepare_synthetic,
     template_grid,
 )
+from hedgeframe.data import CsvImport, read_chain_csv
 from hedgeframe.engine import BacktestRunResult
 
 TINY = [
@@ -53,6 +56,8 @@ TINY = [
     "2018-06-01",
     "--chain-end",
     "2018-06-29",
+    "--ingest-rows",
+    "9000",
     "--no-memory",
 ]
 MACHINE_KEYS = {
@@ -73,6 +78,8 @@ OK_VARIANTS = {
     ("B2", "reference-slice (2)"),
     ("B5", "symbol-day"),
     ("B5", "bars-20y"),
+    ("B8", "cboe"),
+    ("B8", "generic"),
 }
 
 
@@ -104,7 +111,7 @@ def document(tiny_run: Outcome) -> dict[str, Any]:
 
 def test_the_tiny_run_succeeds_and_prints_every_case(tiny_run: Outcome) -> None:
     assert tiny_run.code == 0, tiny_run.stdout
-    for case in ("B1", "B2", "B3", "B4", "B5"):
+    for case in ("B1", "B2", "B3", "B4", "B5", "B8"):
         assert f"\n{case}  " in tiny_run.stdout
     assert "numbers equal the reference to 1e-9 relative" in tiny_run.stdout
     assert "results:" in tiny_run.stdout
@@ -129,7 +136,7 @@ def test_json_holds_machine_config_rows_and_targets(document: dict[str, Any]) ->
     rows = document["rows"]
     assert [set(row) for row in rows] == [set(ROW_SCHEMA.names())] * len(rows)
     assert {(row["case"], row["variant"]) for row in rows} >= OK_VARIANTS
-    assert {row["case"] for row in rows} == {"B1", "B2", "B3", "B4", "B5"}
+    assert {row["case"] for row in rows} == {"B1", "B2", "B3", "B4", "B5", "B8"}
     for row in rows:
         assert row["status"] in {"ok", "not available"}
         if row["status"] == "not available":
@@ -188,6 +195,20 @@ def test_a_disagreement_fails_loudly_and_writes_nothing(
     assert outcome.code == 1
     assert "BENCHMARK FAILED" in outcome.stdout
     assert "net_portfolio_value" in outcome.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_ingest_reader_that_loses_a_row_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def short_read(path: Path) -> CsvImport:
+        imported = read_chain_csv(path)
+        return dataclasses.replace(imported, rows=imported.rows.slice(1))
+
+    monkeypatch.setattr(benchmarks.ingest, "read_chain_csv", short_read)
+    outcome = _run([*TINY, "--cases", "B8"], tmp_path)
+    assert outcome.code == 1
+    assert "B8 generic: 8999 rows" in outcome.stdout
     assert not list(tmp_path.iterdir())
 
 

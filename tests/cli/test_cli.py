@@ -14,8 +14,8 @@ import pytest
 from shown_tables import assert_shows, rich_tables
 
 import hedgeframe as hf
-from hedgeframe.cli import app, main, provider_from_config
-from hedgeframe.errors import BadInputError, DataFetchError
+from hedgeframe.cli import app
+from hedgeframe.errors import DataFetchError
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDED = REPO / "tests" / "data" / "recorded"
@@ -32,16 +32,7 @@ SAMPLE_EVENTS = (
 CONSTANT_VOL = '{"kind": "synthetic", "volatility": 0.2}'
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*argv: str, **kwargs: Any) -> tuple[int, str, str]:
-        code = main(list(argv), **kwargs)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+"""The ``cli`` fixture (tests/conftest.py): exit code, stdout, stderr."""
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -52,7 +43,7 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     out = tmp_path / "demo"
     code, stdout, stderr = cli("demo", "--out", str(out))
     assert code == 0, stderr
-    for template in hf.seed_templates():
+    for template in hf.demo_templates():
         assert template.slug in stdout
     for slug in SAMPLE_EVENTS:
         assert slug in stdout
@@ -65,7 +56,7 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     ranks = _sql(
         f"SELECT rank, events FROM read_parquet('{glob}', hive_partitioning = true) ORDER BY rank"
     )
-    assert ranks == [(1, 7), (2, 7), (3, 7), (4, 7)]
+    assert ranks == [(rank, 7) for rank in range(1, len(hf.demo_templates()) + 1)]
     comparison = pl.read_parquet(out / "comparison" / "*" / "*.parquet", hive_partitioning=True)
     assert comparison["run_id"].n_unique() == len(SAMPLE_EVENTS)
     assert set(comparison["status"]) == {"complete"}
@@ -179,7 +170,7 @@ def test_templates_create_from_json(tmp_path: Path, cli: Run) -> None:
     ("argv", "message"),
     [
         (["templates", "create", "{not json"], "is not valid JSON"),
-        (["templates", "create", '{"slug": "x"}'], "invalid StrategyTemplate: field"),
+        (["templates", "create", '{"slug": "x"}'], "template_kind: Field required"),
         (["templates", "create", "nope.json"], "does not exist"),
         (["templates", "create"], "give a template JSON or --seed"),
         (["templates", "show", "no-such-template"], "no template with slug 'no-such-template'"),
@@ -262,9 +253,9 @@ def test_a_failed_run_is_recorded_and_exits_2(tmp_path: Path, cli: Run) -> None:
 @pytest.mark.parametrize(
     ("provider", "message"),
     [
-        ('{"kind": "quantum"}', "unknown provider kind 'quantum'"),
-        ('{"kind": "synthetic", "colour": 1}', "unknown keys ['colour']"),
-        ('{"volatility": {"kind": "garch"}}', "unknown volatility kind 'garch'"),
+        ('{"kind": "quantum"}', "Input tag 'quantum' found using 'kind' does not match"),
+        ('{"kind": "synthetic", "colour": 1}', "colour = 1: Extra inputs are not permitted"),
+        ('{"volatility": {"kind": "garch"}}', "volatility: Input tag 'garch' found using 'kind'"),
         ('{"volatility": -1}', "ConstantVol value must be a finite volatility > 0"),
         ("[1]", "must be a JSON object"),
     ],
@@ -463,12 +454,40 @@ def test_data_sample_and_copy(tmp_path: Path, cli: Run) -> None:
 
 
 def test_snapshot_provider_config_builds_the_snapshot_provider(tmp_path: Path) -> None:
-    provider = provider_from_config(
+    provider = hf.provider_from_config(
         {"kind": "snapshot", "store": str(tmp_path), "fill": "bid_ask", "max_stale_days": 3}
     )
     assert isinstance(provider, hf.DailyOptionsSnapshotProvider)
     assert provider.snapshot().config["max_stale_days"] == 3
-    with pytest.raises(BadInputError, match="fill must be 'mid' or 'bid_ask'"):
-        provider_from_config({"kind": "snapshot", "store": str(tmp_path), "fill": "ask"})
-    with pytest.raises(BadInputError, match='needs a "store"'):
-        provider_from_config({"kind": "snapshot"})
+    with pytest.raises(hf.InvalidModelError, match=r"snapshot.fill = 'ask': Input should be"):
+        hf.provider_from_config({"kind": "snapshot", "store": str(tmp_path), "fill": "ask"})
+    sample = hf.provider_from_config({"kind": "snapshot"})  # no store: the bundled sample's
+    with pytest.raises(hf.HedgeframeError, match="holds no option quotes for \\^GSPC"):
+        sample.load_timeline("^GSPC", date(2018, 1, 2), date(2018, 2, 1))
+
+
+def test_templates_create_takes_the_new_kinds_and_list_says_their_rule(
+    tmp_path: Path, cli: Run
+) -> None:
+    data = str(tmp_path / "data")
+    structures = [hf.zero_cost_collar(), hf.put_spread(), hf.collar(), hf.unhedged()]
+    payload = json.dumps([t.model_dump(mode="json") for t in structures])
+    code, out, err = cli("templates", "create", payload, "--data", data)
+    assert code == 0, err
+    assert [t["template_kind"] for t in json.loads(out)] == [
+        "collar",
+        "put_spread",
+        "collar",
+        "unhedged",
+    ]
+    code, out, _ = cli("templates", "list", "--data", data)
+    assert code == 0
+    assert "short call at 110 % of spot, 365 days, covers 100 % of the units" in out
+    assert "no hedge: the collateral and the loan alone" in out
+    naked = hf.collar().model_dump(mode="json")
+    naked["legs"][1]["allocation_weight"] = 1.0
+    naked["legs"][1]["target_coverage_pct"] = 1.0
+    naked["legs"].append({**naked["legs"][1], "leg_id": "another-call"})
+    code, _, err = cli("templates", "create", json.dumps(naked), "--data", data)
+    assert code == 2
+    assert "short calls cover 2 of the units" in err

@@ -19,7 +19,12 @@ from hedgeframe.data import (
     read_cboe_chain_csv,
     read_chain_csv,
 )
-from hedgeframe.errors import CorruptFileError, DataFetchError, InvalidMarketDataError
+from hedgeframe.errors import (
+    BadInputError,
+    CorruptFileError,
+    DataFetchError,
+    InvalidMarketDataError,
+)
 
 START, END = date(2020, 1, 2), date(2020, 1, 8)
 
@@ -199,7 +204,7 @@ def test_fetched_bars_write_to_the_store(tmp_path: Path) -> None:
 
 
 def test_read_bars_csv_matches_headers_case_insensitively() -> None:
-    bars = read_bars_csv(RECORDED / "yfinance_spy_raw.csv", symbol="SPY", source="yahoo-csv")
+    bars = read_bars_csv(RECORDED / "yfinance_spy_raw.csv", symbol="SPY", source="yahoo-csv").rows
     assert bars.schema == UNDERLYING_BAR_SCHEMA
     assert bars.get_column("close").to_list() == [324.87, 322.41, 323.64, 322.73, 324.45]
     assert set(bars.get_column("source")) == {"yahoo-csv"}
@@ -208,7 +213,7 @@ def test_read_bars_csv_matches_headers_case_insensitively() -> None:
 def test_column_map_overrides_a_default_match() -> None:
     bars = read_bars_csv(
         RECORDED / "yfinance_spy_raw.csv", symbol="SPY", column_map={"Adj Close": "close"}
-    )
+    ).rows
     assert bars.item(0, "close") == pytest.approx(301.0037536621094)
     assert bars.item(0, "open") == 323.54
 
@@ -221,24 +226,25 @@ def test_read_bars_csv_with_a_date_format_and_renamed_columns(tmp_path: Path) ->
         symbol="^VIX",
         column_map={"Day": "date", "Last": "close"},
         date_format="%d.%m.%Y",
-    )
+    ).rows
     assert bars.select("date", "close").rows() == [
         (date(2020, 1, 2), 12.47),
         (date(2020, 1, 3), 14.02),
     ]
 
 
-def test_bad_csv_cells_are_named_by_row(tmp_path: Path) -> None:
+def test_bad_csv_cells_are_named_by_file_line_and_date(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("date,close\n2020-01-02,1.0\n2020-01-03,n/a\n2020-01-06,-4\n2020-01-06,5\n")
     with pytest.raises(InvalidMarketDataError, match=r"bars from bad\.csv") as info:
         read_bars_csv(path, symbol="X")
-    assert info.value.failures.select("row", "column", "reason").rows() == [
-        (1, "close", "bad_value"),
-        (2, "close", "not_positive"),
-        (2, "symbol, date", "duplicate_key"),
-        (3, "symbol, date", "duplicate_key"),
+    assert info.value.failures.rows() == [
+        (3, "2020-01-03", "close", "n/a", "bad_value"),
+        (4, "2020-01-06", "close", "-4", "not_positive"),  # as written: the file was read as text
+        (4, "2020-01-06", "symbol, date", "X, 2020-01-06", "duplicate_key"),
+        (5, "2020-01-06", "symbol, date", "X, 2020-01-06", "duplicate_key"),
     ]
+    assert "line 3 (2020-01-03): close=n/a (bad_value)" in str(info.value)
 
 
 def test_column_map_problems_are_explicit(tmp_path: Path) -> None:
@@ -246,8 +252,8 @@ def test_column_map_problems_are_explicit(tmp_path: Path) -> None:
     path.write_text("date,close\n2020-01-02,1.0\n")
     with pytest.raises(InvalidMarketDataError) as info:
         read_bars_csv(path, symbol="X", column_map={"Adj Close": "close"})
-    assert info.value.failures.rows() == [(None, "Adj Close", None, "missing_column")]
-    with pytest.raises(ValueError, match="which this reader does not take"):
+    assert info.value.failures.rows() == [(None, None, "Adj Close", None, "missing_column")]
+    with pytest.raises(BadInputError, match="which this reader does not take"):
         read_bars_csv(path, symbol="X", column_map={"close": "settle"})
 
 
@@ -257,7 +263,7 @@ CBOE = RECORDED / "cboe_eod_sample.csv"
 
 
 def test_cboe_file_reads_into_the_quote_schema() -> None:
-    quotes = read_cboe_chain_csv(CBOE)
+    quotes = read_cboe_chain_csv(CBOE).rows
     assert quotes.schema == OPTION_QUOTE_SCHEMA
     assert quotes.height == 21
     assert set(quotes.get_column("symbol")) == {"^SPX"}
@@ -287,7 +293,7 @@ def test_cboe_file_reads_into_the_quote_schema() -> None:
 
 
 def test_cboe_mid_rules_for_zero_bids() -> None:
-    quotes = read_cboe_chain_csv(CBOE).filter(pl.col("as_of_date") == date(2020, 1, 2))
+    quotes = read_cboe_chain_csv(CBOE).rows.filter(pl.col("as_of_date") == date(2020, 1, 2))
     zero_bid = quotes.filter(pl.col("strike") == 1500.0).row(0, named=True)
     assert (zero_bid["bid"], zero_bid["ask"], zero_bid["mid"]) == (0.0, 0.05, 0.025)
     no_market = quotes.filter(pl.col("strike") == 4500.0).row(0, named=True)
@@ -297,7 +303,7 @@ def test_cboe_mid_rules_for_zero_bids() -> None:
 
 def test_cboe_chain_round_trips_through_the_store(tmp_path: Path) -> None:
     store = MarketDataStore(tmp_path)
-    quotes = read_cboe_chain_csv(CBOE)
+    quotes = read_cboe_chain_csv(CBOE).rows
     store.write_option_quotes(quotes)
     assert store.option_symbols() == ["^SPX"]
     day = store.option_quotes("^SPX", date(2020, 1, 3))
@@ -314,22 +320,22 @@ def test_cboe_roots_choose_between_spx_and_spxw_on_shared_expiries(tmp_path: Pat
     with pytest.raises(InvalidMarketDataError) as info:
         read_cboe_chain_csv(path)
     assert set(info.value.failures.get_column("reason")) == {"duplicate_key"}
-    assert info.value.failures.get_column("row").to_list() == [2, 21]
+    assert info.value.failures.get_column("line").to_list() == [4, 23]
 
-    assert read_cboe_chain_csv(path, roots={"SPX"}).height == 15
-    assert read_cboe_chain_csv(path, roots={"SPXW"}).height == 6 + 1
+    assert read_cboe_chain_csv(path, roots={"SPX"}).rows.height == 15
+    assert read_cboe_chain_csv(path, roots={"SPXW"}).rows.height == 6 + 1
 
 
-def test_cboe_errors_count_rows_in_the_file_even_after_root_filtering(tmp_path: Path) -> None:
+def test_cboe_errors_name_file_lines_even_after_root_filtering(tmp_path: Path) -> None:
     lines = CBOE.read_text().splitlines()
-    lines[20] = lines[20].replace(",0.0500,", ",-0.0500,", 1)  # row 19: the 1500 put's ask
+    lines[20] = lines[20].replace(",0.0500,", ",-0.0500,", 1)  # line 21: the 1500 put's ask
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(InvalidMarketDataError) as info:
         read_cboe_chain_csv(path, roots={"SPX"})
-    assert info.value.failures.select("row", "column", "reason").rows() == [
-        (19, "bid", "bid_above_ask"),
-        (19, "ask", "negative"),
+    assert info.value.failures.select("line", "date", "column", "reason").rows() == [
+        (21, "2020-01-06", "bid_1545", "bid_above_ask"),
+        (21, "2020-01-06", "ask_1545", "negative"),
     ]
 
 
@@ -339,7 +345,7 @@ def test_cboe_file_missing_a_column_is_refused(tmp_path: Path) -> None:
     frame.write_csv(path)
     with pytest.raises(InvalidMarketDataError) as info:
         read_cboe_chain_csv(path)
-    assert info.value.failures.rows() == [(None, "bid_1545", None, "missing_column")]
+    assert info.value.failures.rows() == [(None, None, "bid_1545", None, "missing_column")]
 
 
 # generic CSV chains ------------------------------------------------------------------
@@ -364,7 +370,7 @@ def test_read_chain_csv_with_a_column_map(tmp_path: Path) -> None:
             "IV": "implied_volatility",
         },
         source="vendor-x",
-    )
+    ).rows
     assert quotes.schema == OPTION_QUOTE_SCHEMA
     assert quotes.select("option_type", "strike", "bid", "ask", "mid").rows() == [
         ("put", 3200.0, 10.1, 10.5, pytest.approx(10.3)),
@@ -383,8 +389,8 @@ def test_read_chain_csv_refuses_bad_rows_by_name(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidMarketDataError) as info:
         read_chain_csv(path)
-    assert info.value.failures.select("row", "column", "reason").rows() == [
-        (0, "bid", "bid_above_ask"),
-        (1, "option_type", "bad_value"),
-        (1, "expiry", "expiry_before_as_of_date"),
+    assert info.value.failures.select("line", "column", "reason").rows() == [
+        (2, "bid", "bid_above_ask"),
+        (3, "option_type", "bad_value"),
+        (3, "expiry", "expiry_before_as_of_date"),
     ]

@@ -21,7 +21,17 @@ from market_frames import make_quotes
 from polars.testing import assert_frame_equal
 
 from hedgeframe.data import OPTION_QUOTE_SCHEMA, MarketDataStore
-from hedgeframe.data._validation import BAR_RULES, QUOTE_RULES, ColumnArrays, RowRule
+from hedgeframe.data._validation import (
+    BAR_RULES,
+    QUOTE_RULES,
+    QUOTES,
+    ColumnArrays,
+    RowRule,
+    _coerced_cells,
+    _described,
+    _duplicated,
+    screen,
+)
 from hedgeframe.errors import CorruptFileError
 
 DAY = date(2020, 1, 2)
@@ -195,3 +205,23 @@ def test_bar_rules_flag_the_same_cells_in_polars_and_numpy() -> None:
     numpy_masks = _numpy_masks(frame, BAR_RULES)
     np.testing.assert_array_equal(numpy_masks, _polars_masks(frame, BAR_RULES))
     assert numpy_masks.any(axis=0).tolist() == [False, True, True, True, True]
+
+
+@settings(max_examples=60)
+@given(odd=_odd_quotes(nan=True))
+def test_screening_describes_every_bad_cell_though_it_looks_at_bad_rows_only(
+    odd: pl.DataFrame,
+) -> None:
+    """``screen`` finds bad rows on numpy and describes only those; describing every row
+    with the Polars masks must give the same failures, and the valid rows are the rest."""
+    frame = pl.concat([make_quotes("^SPX", DAY), odd])
+    screened = screen(frame, QUOTES, what="quotes")
+    cells = _coerced_cells(frame, QUOTES, parse_strings=False, date_format="%Y-%m-%d")
+    values = pl.DataFrame(list(cells.values.values()))
+    every_row = np.ones(frame.height, dtype=bool)
+    described = _described(frame, QUOTES, cells, _duplicated(values, QUOTES.key), every_row)
+    assert_frame_equal(screened.failures, described)
+    bad = described.get_column("row").unique().to_list()
+    expected = values.filter(~pl.int_range(pl.len()).is_in(bad))
+    assert_frame_equal(screened.valid, QUOTES.finish(expected).cast(OPTION_QUOTE_SCHEMA))
+    assert screened.valid.height >= make_quotes("^SPX", DAY).height - odd.height

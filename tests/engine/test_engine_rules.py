@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 import pytest
 from engine_helpers import bars, portfolio, roll, run
@@ -18,7 +17,7 @@ from hedgeframe.data import MarketDataStore, get_calendar
 from hedgeframe.engine import rank_summary
 from hedgeframe.errors import InvalidScenarioError, LookaheadError, MissingMarketDataError
 from hedgeframe.models import OptionSnapshotQuery, OptionType, StrikeRule
-from hedgeframe.providers import ContractArrays, PointInTimeView
+from hedgeframe.providers import ContractArrays, ContractRequest, PointInTimeView
 
 START, END = date(2024, 3, 1), date(2024, 4, 15)
 
@@ -420,16 +419,8 @@ class _Reselecting(hf.SyntheticHistoricalProvider):
         super().__init__(store, volatility=hf.ConstantVol(0.2))
         self._change = change
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: npt.NDArray[np.bool_],
-        strike_targets: npt.NDArray[np.float64],
-        target_expiry_days: npt.NDArray[np.int64],
-    ) -> ContractArrays:
-        return self._change(
-            super().select_contracts(view, is_call, strike_targets, target_expiry_days)
-        )
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
+        return self._change(super().select_contracts(view, request))
 
 
 def test_a_template_that_never_opens_is_incomplete_not_a_crash(selloff: MarketDataStore) -> None:

@@ -28,7 +28,13 @@ from hedgeframe.engine import unhedged_path
 from hedgeframe.engine._schemas import SUMMARY_METRIC_COLUMNS
 from hedgeframe.events import builtin_event_presets
 from hedgeframe.models import EventPreset, EventType
-from hedgeframe.providers import ContractArrays, MarkBatch, MarketTimeline, PointInTimeView
+from hedgeframe.providers import (
+    ContractArrays,
+    ContractRequest,
+    MarkBatch,
+    MarketTimeline,
+    PointInTimeView,
+)
 from hedgeframe.providers._timeline import as_date
 
 SESSIONS = get_calendar("XNYS").sessions
@@ -51,18 +57,12 @@ class _Flaky(hf.SyntheticHistoricalProvider):
         super().__init__(store, volatility=hf.ConstantVol(0.25), rate=0.01, spread_pct=0.02)
         self.seed, self.unselected, self.missing = seed, unselected, missing
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: np.ndarray,
-        strike_targets: np.ndarray,
-        target_expiry_days: np.ndarray,
-    ) -> ContractArrays:
-        chosen = super().select_contracts(view, is_call, strike_targets, target_expiry_days)
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
+        chosen = super().select_contracts(view, request)
         refused = np.array(
             [
                 _uniform(self.seed, "select", view.index, float(k), int(t)) < self.unselected
-                for k, t in zip(strike_targets, target_expiry_days, strict=True)
+                for k, t in zip(request.target, request.target_expiry_days, strict=True)
             ],
             dtype=bool,
         )
@@ -178,16 +178,10 @@ class _NoLongDated(hf.SyntheticHistoricalProvider):
     def __init__(self, store: MarketDataStore) -> None:
         super().__init__(store, volatility=hf.ConstantVol(0.25))
 
-    def select_contracts(
-        self,
-        view: PointInTimeView,
-        is_call: np.ndarray,
-        strike_targets: np.ndarray,
-        target_expiry_days: np.ndarray,
-    ) -> ContractArrays:
-        chosen = super().select_contracts(view, is_call, strike_targets, target_expiry_days)
+    def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
+        chosen = super().select_contracts(view, request)
         return ContractArrays(
-            chosen.is_call, chosen.strike, chosen.expiry, target_expiry_days < 365
+            chosen.is_call, chosen.strike, chosen.expiry, request.target_expiry_days < 365
         )
 
 

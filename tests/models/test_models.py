@@ -126,13 +126,6 @@ def test_slug_must_be_a_safe_identifier(slug: str) -> None:
         hf.protective_put(slug)
 
 
-def test_collar_is_reserved() -> None:
-    data = hf.protective_put("pp").model_dump()
-    data["template_kind"] = "collar"
-    with pytest.raises(ValidationError, match="reserved for a later release"):
-        StrategyTemplate.model_validate(data)
-
-
 def test_event_window_in_order() -> None:
     with pytest.raises(ValidationError, match="window_start"):
         EventPreset(

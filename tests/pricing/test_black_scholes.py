@@ -18,7 +18,6 @@ Oracles, in order of authority:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
@@ -26,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pytest
-import QuantLib as ql  # noqa: N813 -- the alias QuantLib documents
 from hypothesis import example, given, note
 from hypothesis import strategies as st
+from quantlib_oracle import QL_CDF_ABS_ERROR, quantlib_price_and_delta
 
 from hedgeframe.pricing import (
     black_scholes_delta,
@@ -40,59 +39,6 @@ from hedgeframe.pricing import (
 EPS = float(np.finfo(np.float64).eps)
 
 # --- QuantLib oracle --------------------------------------------------------------------
-
-QL_TODAY = ql.Date(15, ql.January, 2024)
-# QuantLib's CumulativeNormalDistribution computes N(x) as (1 + erf(x / sqrt 2)) / 2 and, for
-# N(x) <= 1e-8, switches to a truncated asymptotic series (Abramowitz & Stegun 26.2.12).
-# Against mpmath its absolute error peaks at 1.3e-15 near x = -5.6, where the series takes
-# over. A QuantLib price therefore carries up to about 1.3e-15 * (S e^{-q tau} +
-# K e^{-r tau}) absolute error of its own; the tolerance below allows 2e-15 for it on top
-# of the 1e-10 relative requirement. For prices above 1e-6 * spot the relative gap stayed
-# below 1e-10 over 1e5 random draws; our own tail accuracy is pinned against mpmath in
-# test_tail_prices_match_high_precision_values.
-QL_CDF_ABS_ERROR = 2e-15
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _quantlib_evaluation_date() -> Iterator[None]:
-    settings = ql.Settings.instance()
-    saved = settings.evaluationDate
-    settings.evaluationDate = QL_TODAY
-    yield
-    settings.evaluationDate = saved
-
-
-def quantlib_price_and_delta(
-    option_type: str,
-    spot: float,
-    strike: float,
-    days: int,
-    volatility: float,
-    rate: float,
-    dividend_yield: float,
-) -> tuple[float, float]:
-    """NPV and delta of a European option from QuantLib's AnalyticEuropeanEngine.
-
-    Flat term structures on Actual365Fixed, expiry ``days`` calendar days after
-    ``QL_TODAY``: QuantLib's time to expiry is ``days / 365``.
-    """
-    day_count = ql.Actual365Fixed()
-    process = ql.BlackScholesMertonProcess(
-        ql.QuoteHandle(ql.SimpleQuote(spot)),
-        ql.YieldTermStructureHandle(
-            ql.FlatForward(QL_TODAY, dividend_yield, day_count, ql.Continuous)
-        ),
-        ql.YieldTermStructureHandle(ql.FlatForward(QL_TODAY, rate, day_count, ql.Continuous)),
-        ql.BlackVolTermStructureHandle(
-            ql.BlackConstantVol(QL_TODAY, ql.NullCalendar(), volatility, day_count)
-        ),
-    )
-    kind = ql.Option.Call if option_type == "call" else ql.Option.Put
-    option = ql.VanillaOption(
-        ql.PlainVanillaPayoff(kind, strike), ql.EuropeanExercise(QL_TODAY + days)
-    )
-    option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
-    return float(option.NPV()), float(option.delta())
 
 
 def describe(**inputs: object) -> str:

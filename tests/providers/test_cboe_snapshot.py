@@ -18,7 +18,7 @@ from snapshot_markets import run
 
 import hedgeframe as hf
 from hedgeframe.data import MarketDataStore, read_cboe_chain_csv
-from hedgeframe.providers import DailyOptionsSnapshotProvider
+from hedgeframe.providers import ContractRequest, DailyOptionsSnapshotProvider
 from hedgeframe.providers._timeline import as_date
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "recorded" / "cboe_eod_sample.csv"
@@ -28,7 +28,7 @@ SPX = "^SPX"
 
 @pytest.fixture
 def store(tmp_path: Path) -> MarketDataStore:
-    quotes = read_cboe_chain_csv(SAMPLE)
+    quotes = read_cboe_chain_csv(SAMPLE).rows
     store = MarketDataStore(tmp_path / "store")
     store.write_option_quotes(quotes)
     closes = (
@@ -84,9 +84,11 @@ def test_weeklies_count_as_listed_expiries_and_zero_asks_do_not(store: MarketDat
     # listed on 02-21, so nothing is eligible.
     chosen = provider.select_contracts(
         view,
-        np.array([False, False, True]),
-        np.array([3250.0, 1500.0, 4500.0]),
-        np.array([5, 45, 45]),
+        ContractRequest.at_strikes(
+            np.array([False, False, True]),
+            np.array([3250.0, 1500.0, 4500.0]),
+            np.array([5, 45, 45]),
+        ),
     )
     assert chosen.selected.tolist() == [True, True, False]
     assert chosen.strike[:2].tolist() == [3200.0, 1500.0]

@@ -33,6 +33,7 @@ from hedgeframe.errors import LookaheadError
 from hedgeframe.models import MarkStatus, OptionType, PricingMode, StrikeRule
 from hedgeframe.providers import (
     ContractArrays,
+    ContractRequest,
     DailyOptionsSnapshotProvider,
     HistoricalMarketDataProvider,
     MarketTimeline,
@@ -91,9 +92,9 @@ class ProviderContract:
         view = timeline.view_at(market.entry)
         contracts = provider.select_contracts(
             view,
-            np.array([False]),
-            np.array([pct * view.spot]),
-            np.array([tenor], dtype=np.int64),
+            ContractRequest.at_strikes(
+                np.array([False]), np.array([pct * view.spot]), np.array([tenor], dtype=np.int64)
+            ),
         )
         return timeline, contracts
 
@@ -140,7 +141,10 @@ class ProviderContract:
         assert as_date(cut_timeline.days[-1]) == market.entry
         view = cut_timeline.view_at(market.entry)
         cut = cut_provider.select_contracts(
-            view, np.array([False]), np.array([pct * view.spot]), np.array([tenor])
+            view,
+            ContractRequest.at_strikes(
+                np.array([False]), np.array([pct * view.spot]), np.array([tenor])
+            ),
         )
         assert full.selected.tolist() == cut.selected.tolist() == [True]
         assert full.strike.tolist() == cut.strike.tolist()

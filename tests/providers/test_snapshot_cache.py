@@ -28,6 +28,7 @@ import hedgeframe as hf
 from hedgeframe.data import MarketDataStore
 from hedgeframe.providers import (
     ContractArrays,
+    ContractRequest,
     DailyOptionsSnapshotProvider,
     MarketTimeline,
     _snapshot,
@@ -160,7 +161,8 @@ def _selections(store: MarketDataStore, t: date) -> tuple[list[ContractArrays], 
     picked = []
     for day in [same_month[0], *days]:
         view = timeline.view_at(day)
-        picked.append(provider.select_contracts(view, is_call, pct * view.spot, tenor))
+        request = ContractRequest.at_strikes(is_call, pct * view.spot, tenor)
+        picked.append(provider.select_contracts(view, request))
     return picked, timeline
 
 

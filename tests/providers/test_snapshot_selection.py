@@ -21,7 +21,7 @@ import hedgeframe as hf
 from hedgeframe.data import MarketDataStore
 from hedgeframe.errors import MissingMarketDataError
 from hedgeframe.models import OptionType, StrikeRule
-from hedgeframe.providers import ContractArrays, DailyOptionsSnapshotProvider
+from hedgeframe.providers import ContractArrays, ContractRequest, DailyOptionsSnapshotProvider
 from hedgeframe.providers._timeline import as_date
 
 T = date(2024, 3, 1)
@@ -70,9 +70,11 @@ def _select(
     view = provider.load_timeline("OPT", DAYS[0], DAYS[-1]).view_at(day)
     return provider.select_contracts(
         view,
-        np.array([kind == "call" for kind, _, _ in legs]),
-        np.array([target for _, target, _ in legs], dtype=np.float64),
-        np.array([tenor for _, _, tenor in legs], dtype=np.int64),
+        ContractRequest.at_strikes(
+            np.array([kind == "call" for kind, _, _ in legs]),
+            np.array([target for _, target, _ in legs], dtype=np.float64),
+            np.array([tenor for _, _, tenor in legs], dtype=np.int64),
+        ),
     )
 
 

@@ -5,14 +5,27 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 import hedgeframe as hf
 from hedgeframe.events import EventComparison, builtin_event_presets, compare_events
-from hedgeframe.report import build_html, describe_provider, render_charts
-from hedgeframe.report._format import fmt_ltv, fmt_money, fmt_pct
+from hedgeframe.models import ProviderSnapshot
+from hedgeframe.providers import parse_provider_config
+from hedgeframe.report import build_html, render_charts
+from hedgeframe.report._describe import provider_notes
+from hedgeframe.report._format import (
+    fmt_int,
+    fmt_ltv,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    fmt_text,
+    fmt_utc,
+)
 
 EVENTS = ("china-deval-2015", "volmageddon-2018")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -92,9 +105,9 @@ def test_render_and_build_are_usable_alone(comparison: EventComparison) -> None:
     assert build_html(comparison, charts).startswith("<!DOCTYPE html>")
 
 
-def test_the_event_modules_do_not_load_matplotlib() -> None:
+def test_importing_the_reports_does_not_load_matplotlib() -> None:
     code = (
-        "import sys, hedgeframe, hedgeframe.events, hedgeframe.report; "
+        "import sys, hedgeframe, hedgeframe.events, hedgeframe.report, hedgeframe.cli; "
         "print('matplotlib' in sys.modules)"
     )
     out = subprocess.run(
@@ -107,20 +120,41 @@ def test_formats() -> None:
     assert fmt_ltv(float("inf")) == "inf (hedged value <= 0)"
     assert fmt_ltv(0.7512) == "75.1%"
     assert fmt_money(1234567.8) == "1,234,568"
-    assert fmt_pct(None) == ""
+    assert fmt_money(-3760.77) == "-3,761"
+    assert fmt_num(1409.339966) == "1,409.34"
+    assert fmt_pct(0.05655) == "5.7%"
+    assert fmt_int(1234) == "1,234"
+    assert fmt_text(date(2008, 5, 1)) == "2008-05-01"
+    assert fmt_utc(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02 03:04:05 UTC"
 
 
-def test_provider_description_reads_like_a_sentence() -> None:
-    lines = describe_provider(
-        "synthetic_v1",
-        "synthetic_bs_mid",
-        {
-            "volatility": {"kind": "step", "steps": [["2008-09-15", 0.45]]},
-            "rate": 0.01,
-            "spread_pct": 0.0,
-            "calendar": "XNYS",
-        },
-    )
-    assert lines[0] == "provider synthetic_v1 (synthetic_bs_mid)"
-    assert "volatility: step schedule (2008-09-15: 45.0%)" in lines
-    assert "rate: 1.00% (continuously compounded)" in lines
+@pytest.mark.parametrize("fmt", [fmt_ltv, fmt_money, fmt_num, fmt_pct, fmt_int, fmt_text])
+def test_a_missing_value_is_an_empty_cell(fmt: Callable[[object], str]) -> None:
+    """Null (SPEC 9.3), NaN and the -inf of a metric over no days never read as numbers."""
+    assert fmt(None) == ""
+    if fmt not in (fmt_int, fmt_text):
+        assert fmt(float("nan")) == ""
+        assert fmt(float("-inf")) == ""
+
+
+def test_provider_notes_use_the_typed_configuration_s_words() -> None:
+    stored = {
+        "volatility": {"kind": "step", "steps": [["2008-09-15", 0.45]]},
+        "rate": 0.01,
+        "spread_pct": 0.0,
+        "calendar": "XNYS",
+    }
+    notes = provider_notes(ProviderSnapshot(provider_id="synthetic_v1", config=stored))
+    lines = parse_provider_config(stored).describe()
+    assert notes.count("<li>") == len(lines)
+    for line in lines:
+        assert f"<li>{line}</li>" in notes
+    assert "<li>volatility: step schedule (2008-09-15: 45.0%)</li>" in notes
+    assert "<li>rate: 1.00% (continuously compounded)</li>" in notes
+
+
+def test_an_unreadable_stored_configuration_is_listed_not_fatal() -> None:
+    notes = provider_notes(ProviderSnapshot(provider_id="old_v0", config={"colour": 1}))
+    assert "<li>provider old_v0</li><li>colour: 1</li>" in notes
+    assert "not readable as a provider configuration by this version" in notes
+    assert "colour" in notes.rsplit("<li>", 1)[1]  # the reason names the refused key
