@@ -32,6 +32,7 @@ from hedgeframe.models import (
     ProviderSnapshot,
     StrategyTemplate,
 )
+from hedgeframe.models._template import MAX_SPOT_PCT
 
 __all__ = [
     "CORPUSES",
@@ -149,8 +150,13 @@ def _nested(record: dict[str, Any], prefix: FieldPath = ()) -> list[FieldPath]:
 
 
 def refusal_names(error: ValidationError, path: FieldPath) -> bool:
-    """Whether one of the error's locations is ``path`` (or lies inside it)."""
-    return any(tuple(detail["loc"])[: len(path)] == path for detail in error.errors())
+    """Whether an error's location is ``path``, inside it, or the model holding it (a rule
+    of a nested model, such as a strike rule that needs a value, is reported there)."""
+    for detail in error.errors():
+        loc = tuple(detail["loc"])
+        if loc and (loc[: len(path)] == path or path[: len(loc)] == loc):
+            return True
+    return False
 
 
 def _template_corpus() -> Corpus:
@@ -172,7 +178,7 @@ def _template_corpus() -> Corpus:
             ("created_at",): TIMES,
             ("updated_at",): TIMES,
             **{
-                ("legs", i, "strike_rule", "value"): floats_in(0, 10, exclude_low=True)
+                ("legs", i, "strike_rule", "value"): floats_in(0, MAX_SPOT_PCT, exclude_low=True)
                 for i in legs
             },
             **{("legs", i, "target_coverage_pct"): floats_in(0, 1, exclude_low=True) for i in legs},
@@ -184,7 +190,7 @@ def _template_corpus() -> Corpus:
             ("version",): outside(0, -1, 1.5),
             ("template_kind",): st.sampled_from(["straddle", "", 3]),
             ("status",): st.sampled_from(["deleted", "ACTIVE"]),
-            ("legs",): st.sampled_from([[], "put"]).map(copy.deepcopy),
+            ("legs",): st.sampled_from(["put", 3]),
             ("legs", 0, "allocation_weight"): outside(0.0, -0.5, 1.5, math.nan, math.inf),
             ("legs", 0, "strike_rule", "value"): outside(0.0, -1.0, math.nan, -math.inf),
             ("legs", 1, "target_expiry_days"): outside(0, 3661, 2.5),
@@ -193,7 +199,7 @@ def _template_corpus() -> Corpus:
             ("roll_policy", "policy_type"): st.just("weekly"),
             ("created_at",): BAD_DATES,
         },
-        required=(("slug",), ("template_kind",), ("legs",), ("legs", 0, "strike_rule")),
+        required=(("slug",), ("template_kind",), ("legs", 0, "strike_rule")),
     )
 
 
@@ -265,7 +271,7 @@ def _scenario_corpus() -> Corpus:
             # The loan must stay below units * entry spot (100 * 100): these combine safely.
             (*portfolio, "underlying_units"): floats_in(100, 1e9),
             (*portfolio, "loan_amount"): floats_in(0, 9_000),
-            (*portfolio, "margin_call_ltv"): floats_in(0, 5, exclude_low=True),
+            (*portfolio, "margin_call_ltv"): floats_in(0, 1, exclude_low=True),
             (*portfolio, "cash_balance"): floats_in(0, 1e9),
             (*portfolio, "financing_rate"): floats_in(-1, 1),
             ("template_refs", 0, "version"): st.integers(1, 10**6),
