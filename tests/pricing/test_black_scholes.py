@@ -433,13 +433,13 @@ def test_zero_spot_or_strike_gives_its_limit(
 def test_broadcasts_like_numpy() -> None:
     spot = np.array([[80.0], [100.0], [120.0]])  # (3, 1)
     strike = np.array([90.0, 100.0, 110.0, 120.0])  # (4,)
-    tau = np.array([0.0, 0.25, 1.0, 2.0])
+    tau = np.array([[0.0, 0.25, 1.0, 2.0]])  # (1, 4): every input may have any shape
     prices = black_scholes_price("put", spot, strike, tau, 0.2, 0.03, 0.01)
     assert prices.shape == (3, 4)
     assert prices.dtype == np.float64
     for i in range(3):
         for j in range(4):
-            one = black_scholes_price("put", spot[i, 0], strike[j], tau[j], 0.2, 0.03, 0.01)
+            one = black_scholes_price("put", spot[i, 0], strike[j], tau[0, j], 0.2, 0.03, 0.01)
             assert prices[i, j] == one
 
 
