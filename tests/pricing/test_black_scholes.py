@@ -573,6 +573,9 @@ def test_bad_numbers_are_refused_by_name(parameter: str, bad: object, message: s
         pytest.param("P", r"got 'P'", id="short"),
         pytest.param(["put", "cal"], r"option_type\[1\] is 'cal'", id="array-typo"),
         pytest.param(["put", None], r"option_type\[1\] is None", id="array-none"),
+        pytest.param(
+            [["put", "call"], ["cal", "put"]], r"option_type\[1,0\] is 'cal'", id="grid-typo"
+        ),
         pytest.param(np.array([True]), r"black_scholes_price_is_call", id="booleans"),
         pytest.param(1.0, r"got an array of dtype float64", id="number"),
     ],
