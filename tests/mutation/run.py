@@ -65,14 +65,9 @@ TARGETS: dict[str, Target] = {
         ("tests/providers", "tests/engine/test_point_in_time.py"),
     ),
     "synthetic": Target(
+        # Stage two's strike rules (delta target, zero cost) are tested in tests/engine.
         "hedgeframe/providers/_synthetic.py",
-        (
-            "tests/providers/test_synthetic_marks.py",
-            "tests/providers/test_provider_contract.py",
-            "tests/engine/test_engine_rules.py",
-            "tests/engine/test_worked_example.py",
-            "tests/engine/test_reference_crosscheck.py",
-        ),
+        ("tests/providers", "tests/engine"),
     ),
     "black_scholes": Target(
         "hedgeframe/pricing/_black_scholes.py",
