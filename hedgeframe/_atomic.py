@@ -2,7 +2,8 @@
 
 A write goes to a temporary file in the target's folder, is fsynced, then renamed over the
 target (``os.replace`` is atomic on POSIX), and the folder is fsynced so the rename itself
-survives a crash. A crash therefore leaves the old file or the new one, never a torn one.
+survives a crash; a folder the write creates is fsynced into its parent. A crash therefore
+leaves the old file or the new one, never a torn one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "file_lock", "fsync_dir", "write_temporary"]
+__all__ = ["atomic_write_bytes", "file_lock", "fsync_dir", "make_folder", "write_temporary"]
 
 LOCK_TIMEOUT_SECONDS = 60.0
 
@@ -25,6 +26,22 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each new one durable in its parent.
+
+    A new folder's name lives in its parent, which must be fsynced too: otherwise a power
+    loss can take the folder, and every file written into it, away after the write
+    returned (``tests/reliability/test_durability.py``).
+    """
+    created: list[Path] = []
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
+    for new in reversed(created):
+        new.mkdir(exist_ok=True)
+        fsync_dir(new.parent)
 
 
 def _current_umask() -> int:
@@ -39,7 +56,7 @@ def write_temporary(path: Path, data: bytes) -> Path:
     The file is named ``.<name>.<random>.tmp``, so no ``*.json`` or ``*.parquet`` glob
     sees it. The caller renames it over ``path`` (or removes it).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     # mkstemp returns an absolute name; keep the caller's form, so that a store opened at
     # a relative root can relate its temporary files to that root.
@@ -74,6 +91,6 @@ def file_lock(path: Path, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[
     """Hold an inter-process lock on ``path`` (a ``<name>.lock`` file beside it)."""
     from filelock import FileLock  # imported when first needed: `import hedgeframe` stays fast
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
         yield

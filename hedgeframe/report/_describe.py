@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+import polars as pl
+
 from hedgeframe.errors import HedgeframeError
 from hedgeframe.models import PricingMode
 from hedgeframe.providers import parse_provider_config
@@ -24,6 +26,7 @@ __all__ = [
     "LTV_DEFINITIONS",
     "RANKING_RULE",
     "execution_note",
+    "incomplete_note",
     "pricing_caveat",
     "provider_notes",
     "templates_table",
@@ -100,4 +103,24 @@ def pricing_caveat(pricing_mode: PricingMode) -> str:
     return (
         "<b>Snapshot pricing.</b> Option prices are the stored daily chain mids "
         "(fallbacks for missing quotes are listed under warnings)."
+    )
+
+
+def incomplete_note(summary: pl.DataFrame) -> str:
+    """Say why each incomplete template stopped early (SPEC 9.3), as HTML; empty if none.
+
+    An incomplete result covers fewer days, so it ranks after every complete one; its
+    reason names the day and what was missing.
+    """
+    cut = summary.filter(~pl.col("complete"))
+    if cut.is_empty():
+        return ""
+    items = "".join(
+        f"<li>{esc(row['template_slug'])} v{row['template_version']}: ran "
+        f"{row['days_run']} day(s); {esc(row['incomplete_reason'] or '')}</li>"
+        for row in cut.iter_rows(named=True)
+    )
+    return (
+        "<p><b>Incomplete results</b> (ranked after the complete ones; their figures cover "
+        f"only the days they ran):</p><ul class='notes'>{items}</ul>"
     )

@@ -19,6 +19,7 @@ from hedgeframe.report._describe import (
     LTV_DEFINITIONS,
     RANKING_RULE,
     execution_note,
+    incomplete_note,
     pricing_caveat,
     provider_notes,
     templates_table,
@@ -155,6 +156,7 @@ def _event_section(
         f"<p>{esc(preset.description)}</p><p class='notes'>{esc(facts)}. "
         f"Tags: {esc(tags)}. Run id <code>{esc(run.run_id)}</code>.</p>"
         + table(summary, EVENT_SUMMARY_COLUMNS, highlight_first=True)
+        + incomplete_note(summary)
         + chart_html(charts[f"{preset.slug}-value"])
         + chart_html(charts[f"{preset.slug}-ltv"])
         + f"<details><summary class='notes'>How the scenario was built</summary><ul class='notes'>"

@@ -20,6 +20,7 @@ from hedgeframe.report._describe import (
     LTV_DEFINITIONS,
     RANKING_RULE,
     execution_note,
+    incomplete_note,
     pricing_caveat,
     provider_notes,
     templates_table,
@@ -199,6 +200,7 @@ def build_run_html(
         + _assumptions(result)
         + "<h2 id='comparison'>Ranked comparison</h2>"
         + table(run_comparison(result), RUN_COMPARISON_COLUMNS, highlight_first=True)
+        + incomplete_note(result.summary)
         + "<h2 id='paths'>Value and LTV paths</h2>"
         + chart_part
         + "<h2 id='trades'>Trades</h2>"

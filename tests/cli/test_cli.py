@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from shown_tables import assert_shows, rich_tables
 
 import hedgeframe as hf
 from hedgeframe.cli import app
@@ -64,6 +65,20 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     comparison = pl.read_parquet(out / "comparison" / "*" / "*.parquet", hive_partitioning=True)
     assert comparison["run_id"].n_unique() == 2 * len(SAMPLE_EVENTS)
     assert set(comparison["status"]) == {"complete"}
+    # The numbers printed are the numbers written.
+    overview, ranking, with_lender = rich_tables(stdout)
+    across = pl.read_parquet(glob, hive_partitioning=True)
+    # Without a lender nothing is ever sold; that tells the two comparisons apart.
+    plain = across.filter(pl.col("forced_sale_value_unhedged") == 0)
+    cured = across.filter(pl.col("forced_sale_value_unhedged") > 0)
+    assert plain.height == cured.height == len(hf.demo_templates())
+    events = pl.read_parquet(out / "events" / "*" / "*.parquet", hive_partitioning=True).filter(
+        pl.col("comparison_id") == plain["comparison_id"][0]
+    )
+    assert_shows(overview, events.with_columns(pl.selectors.date().cast(pl.String)), key="event")
+    assert_shows(ranking, plain, key="template")
+    avoided = pl.col("forced_sale_value_unhedged") - pl.col("forced_sale_value")
+    assert_shows(with_lender, cured.with_columns(avoided.alias("avoided")), key="template")
 
 
 # -- usage and exit codes ----------------------------------------------------------------------

@@ -236,7 +236,7 @@ class _CutAfter(hf.SyntheticHistoricalProvider):
         return MarkBatch(marks.mid * nan, marks.buy * nan, marks.sell * nan, stale)
 
 
-def test_an_event_reports_unhedged_figures_from_the_bars_not_a_cut_path() -> None:
+def test_an_event_reports_unhedged_figures_from_the_bars_not_a_cut_path(tmp_path: Path) -> None:
     sample = hf.sample_store()
     preset = next(p for p in builtin_event_presets() if p.slug == "volmageddon-2018")
     provider = _CutAfter(sample, last_quote=date(2018, 1, 30))
@@ -257,6 +257,9 @@ def test_an_event_reports_unhedged_figures_from_the_bars_not_a_cut_path() -> Non
     assert summary["days_run"] == 3  # 01-26, 01-29, 01-30
     assert summary["incomplete_reason"].startswith("2018-01-31: no usable quote for P ")
     assert not any("data end" in w for w in report.warnings), report.warnings
+    html = report.write_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<b>Incomplete results</b>" in html
+    assert f"v1: ran 3 day(s); {summary['incomplete_reason']}" in html
 
 
 def test_the_data_end_warning_still_names_bars_that_end_early(tmp_path: Path) -> None:

@@ -433,13 +433,13 @@ def test_zero_spot_or_strike_gives_its_limit(
 def test_broadcasts_like_numpy() -> None:
     spot = np.array([[80.0], [100.0], [120.0]])  # (3, 1)
     strike = np.array([90.0, 100.0, 110.0, 120.0])  # (4,)
-    tau = np.array([0.0, 0.25, 1.0, 2.0])
+    tau = np.array([[0.0, 0.25, 1.0, 2.0]])  # (1, 4): every input may have any shape
     prices = black_scholes_price("put", spot, strike, tau, 0.2, 0.03, 0.01)
     assert prices.shape == (3, 4)
     assert prices.dtype == np.float64
     for i in range(3):
         for j in range(4):
-            one = black_scholes_price("put", spot[i, 0], strike[j], tau[j], 0.2, 0.03, 0.01)
+            one = black_scholes_price("put", spot[i, 0], strike[j], tau[0, j], 0.2, 0.03, 0.01)
             assert prices[i, j] == one
 
 
@@ -573,6 +573,9 @@ def test_bad_numbers_are_refused_by_name(parameter: str, bad: object, message: s
         pytest.param("P", r"got 'P'", id="short"),
         pytest.param(["put", "cal"], r"option_type\[1\] is 'cal'", id="array-typo"),
         pytest.param(["put", None], r"option_type\[1\] is None", id="array-none"),
+        pytest.param(
+            [["put", "call"], ["cal", "put"]], r"option_type\[1,0\] is 'cal'", id="grid-typo"
+        ),
         pytest.param(np.array([True]), r"black_scholes_price_is_call", id="booleans"),
         pytest.param(1.0, r"got an array of dtype float64", id="number"),
     ],

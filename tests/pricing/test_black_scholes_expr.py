@@ -69,6 +69,7 @@ def test_expression_matches_numpy(rows: list[tuple[Any, ...]]) -> None:
     # itself (~1e-10 relative at prices like 1e-144) allows only an absolute bound.
     scale = (frame["spot"] + frame["strike"]).to_numpy()
     bad = np.abs(got - want) > 1e-12 * np.abs(want) + 1e-22 * scale
+    bad |= np.isnan(got) != np.isnan(want)  # a NaN compares as "not too far" above
     assert not bad.any(), frame.with_columns(expr=got, numpy=want).filter(bad)
 
 

@@ -29,7 +29,6 @@ import signal
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -645,8 +644,13 @@ class SubmitJob:
     entry_spot: float
 
 
-def submit_until_killed(job: SubmitJob, ready: Event, go: Event) -> None:
-    """Build the scenario, set ``ready``, wait for ``go``, then submit it until killed."""
+def submit_until_killed(job: SubmitJob, log_path: str, ready: Event, go: Event) -> None:
+    """Build the scenario, set ``ready``, wait for ``go``, then submit it until killed.
+
+    Each submit is logged as ``begin i`` before and ``done i`` after it returned (the
+    lane log format of :func:`read_log`), so the parent can wait for a submit to finish
+    instead of guessing how long one takes.
+    """
     service = hf.BacktestService(job.data_dir)
     provider = hf.SyntheticHistoricalProvider(
         MarketDataStore(job.store_root), volatility=hf.ConstantVol(0.25)
@@ -664,11 +668,15 @@ def submit_until_killed(job: SubmitJob, ready: Event, go: Event) -> None:
             margin_call_ltv=0.7,
         ),
     )
-    ready.set()
-    go.wait()
-    while True:
-        service.submit(scenario, provider=provider)
-        time.sleep(0)
+    with Path(log_path).open("a", encoding="utf-8") as log:
+        ready.set()
+        go.wait()
+        for i in itertools.count():
+            log.write(f"begin {i} {_LINE_END}\n")
+            log.flush()
+            service.submit(scenario, provider=provider)
+            log.write(f"done {i} {_LINE_END}\n")
+            log.flush()
 
 
 # -- concurrent writers ---------------------------------------------------------------------

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
+from model_edits import CORPUSES
 from pydantic import BaseModel, ConfigDict, Field
 
 import hedgeframe as hf
@@ -189,22 +192,30 @@ def test_any_bytes_load_or_raise_corrupt_file_error(
     assert refused is None or refused.path == path
 
 
+def _containers_of(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """Lists and dicts of ``children`` (the recursive step of :data:`JSON_VALUES`)."""
+    return st.lists(children, max_size=3) | st.dictionaries(
+        st.text(max_size=10), children, max_size=3
+    )
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
-    ),
+    _containers_of,
     max_leaves=10,
 )
 
 
-@given(
-    field=st.sampled_from(sorted(StrategyTemplate.model_fields)),
-    value=JSON_VALUES,
-)
+@given(field=st.sampled_from(sorted(StrategyTemplate.model_fields)), data=st.data())
 def test_a_template_file_with_any_field_value_loads_or_raises_corrupt_file_error(
-    tmp_path_factory: pytest.TempPathFactory, field: str, value: object
+    tmp_path_factory: pytest.TempPathFactory, field: str, data: st.DataObject
 ) -> None:
+    # Any JSON value, or (half of the time, where the field has them) an allowed one.
+    allowed = CORPUSES["template"].valid.get((field,))
+    use_allowed = allowed is not None and data.draw(st.booleans(), label="allowed")
+    value = data.draw(
+        allowed if allowed is not None and use_allowed else JSON_VALUES, label="value"
+    )
     record = hf.protective_put("fuzz").model_dump(mode="json")
     record[field] = value
     path = tmp_path_factory.getbasetemp() / "fuzz_records.json"
@@ -218,9 +229,15 @@ def test_a_template_file_with_any_field_value_loads_or_raises_corrupt_file_error
     try:
         loaded = collection.load()
     except CorruptFileError as error:
+        event("refused")
         message = str(error)
     else:
-        assert len(loaded) == 1
+        event("accepted")
+        (template,) = loaded  # an odd but allowed value: every other field kept as written
+        kept = template.model_dump(mode="json")
+        assert {k: v for k, v in kept.items() if k != field} == {
+            k: v for k, v in record.items() if k != field
+        }
         return
     fields = (f"field '{field}", "field '(whole record)'")
     assert any(f"record 0 is not a valid StrategyTemplate: {f}" in message for f in fields)
@@ -235,3 +252,18 @@ def test_inf_and_nan_round_trip(tmp_path: Path) -> None:
     collection = JsonCollection(tmp_path / "m.json", Measure, format_name="m")
     collection.modify(lambda records: ([Measure(value=float("inf"))], None))
     assert collection.load() == [Measure(value=float("inf"))]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664)])
+def test_a_written_file_is_readable_as_the_users_umask_allows(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    # Stored data is shared with BI tools, often run as another user: the file gets the
+    # mode any file the user writes gets (rw for all, less the umask), not mkstemp's 0o600.
+    path = tmp_path / "records.json"
+    previous = os.umask(umask)
+    try:
+        JsonCollection(path, StrategyTemplate, format_name="t").modify(lambda r: ([], None))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
