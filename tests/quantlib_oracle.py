@@ -57,3 +57,39 @@ def quantlib_price_and_delta(
         return float(option.NPV()), float(option.delta())
     finally:
         settings.evaluationDate = saved
+
+
+def quantlib_implied_volatility(
+    option_type: str,
+    spot: float,
+    strike: float,
+    days: int,
+    price: float,
+    rate: float,
+    dividend_yield: float,
+) -> float:
+    """QuantLib's ``VanillaOption.impliedVolatility`` of ``price`` (accuracy 1e-12)."""
+    day_count = ql.Actual365Fixed()
+    volatility = ql.SimpleQuote(0.2)
+    process = ql.BlackScholesMertonProcess(
+        ql.QuoteHandle(ql.SimpleQuote(spot)),
+        ql.YieldTermStructureHandle(
+            ql.FlatForward(QL_TODAY, dividend_yield, day_count, ql.Continuous)
+        ),
+        ql.YieldTermStructureHandle(ql.FlatForward(QL_TODAY, rate, day_count, ql.Continuous)),
+        ql.BlackVolTermStructureHandle(
+            ql.BlackConstantVol(QL_TODAY, ql.NullCalendar(), ql.QuoteHandle(volatility), day_count)
+        ),
+    )
+    kind = ql.Option.Call if option_type == "call" else ql.Option.Put
+    option = ql.VanillaOption(
+        ql.PlainVanillaPayoff(kind, strike), ql.EuropeanExercise(QL_TODAY + days)
+    )
+    option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
+    settings = ql.Settings.instance()
+    saved = settings.evaluationDate
+    settings.evaluationDate = QL_TODAY
+    try:
+        return float(option.impliedVolatility(price, process, 1e-12, 1000, 1e-4, 5.0))
+    finally:
+        settings.evaluationDate = saved
