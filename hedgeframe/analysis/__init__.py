@@ -3,7 +3,13 @@
 from hedgeframe.analysis._model_risk import (
     MODEL_RISK_METRICS,
     MODEL_RISK_SCHEMA,
+    MODEL_RISK_SURFACE_SCHEMA,
     compare_providers,
 )
 
-__all__ = ["MODEL_RISK_METRICS", "MODEL_RISK_SCHEMA", "compare_providers"]
+__all__ = [
+    "MODEL_RISK_METRICS",
+    "MODEL_RISK_SCHEMA",
+    "MODEL_RISK_SURFACE_SCHEMA",
+    "compare_providers",
+]
