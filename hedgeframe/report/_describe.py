@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Final
 
 from hedgeframe.errors import HedgeframeError
 from hedgeframe.models import PricingMode
-from hedgeframe.providers import parse_provider_config
+from hedgeframe.pricing import VolSurface
+from hedgeframe.providers import SyntheticProviderConfig, parse_provider_config
 from hedgeframe.report._html import esc
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "pricing_caveat",
     "provider_notes",
     "templates_table",
+    "volatility_caveat",
 ]
 
 RANKING_RULE: Final = (
@@ -100,4 +102,29 @@ def pricing_caveat(pricing_mode: PricingMode) -> str:
     return (
         "<b>Snapshot pricing.</b> Option prices are the stored daily chain mids "
         "(fallbacks for missing quotes are listed under warnings)."
+    )
+
+
+def volatility_caveat(snapshot: ProviderSnapshot) -> str | None:
+    """Say which volatility regime priced a synthetic run, flat or a surface (HTML).
+
+    None for a run priced from stored chains, or whose configuration this version cannot
+    read (the "Pricing and data" notes list it as stored).
+    """
+    try:
+        config = parse_provider_config(snapshot.config)
+    except HedgeframeError:
+        return None
+    if not isinstance(config, SyntheticProviderConfig):
+        return None
+    regime = esc(str(config.volatility))
+    if isinstance(config.volatility, VolSurface):
+        return (
+            "<b>Volatility.</b> Priced with a volatility surface, each strike and tenor at its "
+            f"own volatility: {regime}."
+        )
+    return (
+        "<b>Volatility.</b> Priced with one volatility a day for every strike and tenor "
+        f"({regime}): no skew and no term structure, so out-of-the-money and long-dated "
+        "puts can be far from listed prices (a calibrated VolSurface adds both)."
     )

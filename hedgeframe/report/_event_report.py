@@ -21,6 +21,7 @@ from hedgeframe.report._describe import (
     pricing_caveat,
     provider_notes,
     templates_table,
+    volatility_caveat,
 )
 from hedgeframe.report._event_charts import render_charts
 from hedgeframe.report._format import (
@@ -97,9 +98,11 @@ def _rank_heat_table(comparison: EventComparison) -> str:
 
 def _caveats(comparison: EventComparison) -> str:
     sources = sorted(set(comparison.events.get_column("data_source").to_list()))
+    volatility = volatility_caveat(comparison.provider_snapshot)
     return caveat_box(
         [
             pricing_caveat(comparison.pricing_mode),
+            *([volatility] if volatility else []),
             "<b>Data.</b> Underlying closes from: "
             + "; ".join(esc(s) for s in sources)
             + ". Sample data are for research, not for trading.",
