@@ -117,3 +117,24 @@ def test_a_surface_priced_event_says_so(tmp_path: Path) -> None:
         )
     )
     assert not math.isclose(entry["price"], flat, rel_tol=1e-3)  # term structure and skew
+
+
+def test_a_gld_run_report_lists_the_fall_back_instead_of_no_warnings(tmp_path: Path) -> None:
+    store = _store(tmp_path / "store", gvz_from=date(2013, 5, 1))
+    provider = hf.DEFAULT_PROVIDER.build(store)
+    put = hf.protective_put("gld-put", target_expiry_days=90, underlying_symbol="GLD")
+    spot = store.underlying_bars("GLD", date(2013, 4, 1), date(2013, 4, 1))["close"][0]
+    scenario = hf.make_scenario(
+        [put],
+        provider,
+        symbol="GLD",
+        start_date=date(2013, 4, 1),
+        end_date=date(2013, 6, 28),
+        portfolio=hf.BacktestPortfolioState(
+            underlying_units=100, entry_spot=spot, loan_amount=60 * spot, margin_call_ltv=0.75
+        ),
+    )
+    result = hf.run_backtest(scenario, [put], provider)
+    html = result.write_html(tmp_path / "run.html").read_text()
+    assert "Warnings:</b> none" not in html
+    assert "^GVZ close x 0.01 on the same day not available" in html
