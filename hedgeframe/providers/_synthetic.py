@@ -11,6 +11,7 @@ strike and time to expiry on that day, ``ln(K / F)`` measured from the forward
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any, Literal
 
@@ -411,14 +412,20 @@ def _refuse_implausible(
     )
 
 
-def _smile(
-    provider: SyntheticHistoricalProvider, view: PointInTimeView, tau: FloatArray
-) -> Volatility:
-    """Each leg's volatility on the view's day: one number, or a function of the strike."""
+def _targets(
+    provider: SyntheticHistoricalProvider,
+    request: ContractRequest,
+    view: PointInTimeView,
+    tau: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, Volatility, float, float]:
+    """Return a solve's inputs: spot, target, tau, each leg's volatility (or its smile)."""
+    spot = np.full(request.size, view.spot)
     if view.timeline.surface is None:
-        return np.full(tau.size, view.sigma)
-    day = np.full(tau.size, view.index)
-    return lambda strike: provider.volatility_at(view.timeline, day, strike, tau)
+        sigma: Volatility = np.full(tau.size, view.sigma)
+    else:
+        day = np.full(tau.size, view.index)
+        sigma = functools.partial(provider.volatility_at, view.timeline, day, tau=tau)
+    return spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
 
 
 def _delta_strikes(
@@ -427,16 +434,7 @@ def _delta_strikes(
     view: PointInTimeView,
     tau: FloatArray,
 ) -> FloatArray:
-    spot = np.full(request.size, view.spot)
-    return strike_for_delta(
-        request.is_call,
-        spot,
-        request.target,
-        tau,
-        _smile(provider, view, tau),
-        provider.rate,
-        provider.dividend_yield,
-    )
+    return strike_for_delta(request.is_call, *_targets(provider, request, view, tau))
 
 
 def _premium_strikes(
@@ -445,15 +443,7 @@ def _premium_strikes(
     view: PointInTimeView,
     tau: FloatArray,
 ) -> FloatArray:
-    spot = np.full(request.size, view.spot)
-    return call_strike_for_price(
-        spot,
-        request.target,
-        tau,
-        _smile(provider, view, tau),
-        provider.rate,
-        provider.dividend_yield,
-    )
+    return call_strike_for_price(*_targets(provider, request, view, tau))
 
 
 _SOLVERS = {StrikeTarget.DELTA: _delta_strikes, StrikeTarget.CALL_PREMIUM: _premium_strikes}
