@@ -10,6 +10,7 @@ Examples
 ``python -m benchmarks --cases B1 B5 --repeat 3``  two cases, three repetitions
 ``python -m benchmarks --b2-templates 200 --years 5 --no-memory``   a quicker look
 ``python -m benchmarks --scaling``                 cost vs templates and years, PNG chart
+``python -m benchmarks --cases B9 --import-runs 21``   import time alone, 21 fresh processes
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from benchmarks.report import (
     write_results,
 )
 from benchmarks.workloads import CHAIN_END, CHAIN_START
+from hedgeframe import tune_malloc
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CHART_PATH = Path(__file__).resolve().parent / "scaling.png"
@@ -102,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the peak-memory subprocesses",
     )
+    parser.add_argument(
+        "--import-runs", type=_positive, default=15, help="B9: fresh processes per import"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder")
     scaling = parser.add_argument_group("scaling study (--scaling)")
     scaling.add_argument(
@@ -149,6 +154,7 @@ def run_cases(args: argparse.Namespace) -> int:
         chain_end=args.chain_end,
         chain_store=args.chain_store,
         ingest_rows=args.ingest_rows,
+        import_runs=args.import_runs,
     )
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -202,4 +208,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    tune_malloc()  # process-wide, so the runner makes it, not the import (docs/decisions.md)
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""The benchmark cases B1-B5 and B8: check each result once, then time it at a size that matters.
+"""The benchmark cases B1-B5, B8 and B9: check each result once, then time it at a size that
+matters.
 
 Each case returns its table rows and the issue's target checks. Baselines run in the same
 process and the same run: the scalar reference backtester (``benchmarks/reference.py``)
@@ -29,6 +30,7 @@ from benchmarks.crosscheck import (
     run_reference,
     trailing_realized_vol,
 )
+from benchmarks.importtime import FLOOR_STATEMENT, LAZY_PACKAGES, STATEMENT, time_imports
 from benchmarks.ingest import run_ingest
 from benchmarks.memory import MemoryReading, measure
 from benchmarks.report import STATUS_NOT_AVAILABLE, CaseRow, TargetCheck
@@ -91,6 +93,7 @@ CALIBRATION_TRUTH: Final = {
 }
 """What ``write_synthetic_chain`` prices with: the fit must give it back to 1e-3."""
 B5_MAX_SYMBOL_DAY_MS: Final = 20.0
+B9_MAX_IMPORT_MS: Final = 400.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class SuiteConfig:
     chain_end: date = CHAIN_END
     chain_store: Path | None = None
     ingest_rows: int = 1_000_000
+    import_runs: int = 15
 
     def as_json(self) -> dict[str, Any]:
         """The configuration with dates and paths as text."""
@@ -916,6 +920,60 @@ def b8_ingest(suite: Suite) -> CaseOutput:
     return CaseOutput(rows, targets)
 
 
+# ---------------------------------------------------------------------------------------
+# B9: import time
+# ---------------------------------------------------------------------------------------
+
+
+def b9_import(suite: Suite) -> CaseOutput:
+    """``import hedgeframe`` in fresh processes, beside the imports it cannot avoid."""
+    runs = suite.config.import_runs
+    suite.log(f"B9: {STATEMENT!r} and {FLOOR_STATEMENT!r} in {runs} fresh processes each ...")
+    package, floor = time_imports(runs)
+    if package.loaded:
+        msg = f"B9: {STATEMENT!r} loaded {package.loaded}; they must load on first use"
+        raise CrossCheckError(msg)
+    rows = [
+        CaseRow(
+            case="B9",
+            variant=variant,
+            description=description,
+            repeat=runs,
+            time_min_s=min(timing.import_s),
+            time_median_s=median(timing.import_s),
+            checked=checked,
+            note=(
+                f"the whole process (interpreter start-up included): median "
+                f"{median(timing.process_s) * 1e3:.0f} ms; bytecode cached"
+            ),
+        )
+        for variant, description, timing, checked in (
+            (
+                "import",
+                f"{STATEMENT!r} in a fresh process (the statement alone)",
+                package,
+                f"none of {', '.join(LAZY_PACKAGES)} imported",
+            ),
+            (
+                "floor",
+                f"{FLOOR_STATEMENT!r} in a fresh process: what {STATEMENT!r} cannot avoid",
+                floor,
+                "timed in the same rounds as the import",
+            ),
+        )
+    ]
+    target = TargetCheck(
+        "B9",
+        "import",
+        "median < 400 ms",
+        _ms(rows[0].time_median_s),
+        B9_MAX_IMPORT_MS,
+        "ms",
+        higher_is_better=False,
+    )
+    return CaseOutput(rows, [target])
+
+
 CASES: Final[dict[str, Callable[[Suite], CaseOutput]]] = {
     "B1": b1_single,
     "B2": b2_sweep,
@@ -923,5 +981,6 @@ CASES: Final[dict[str, Callable[[Suite], CaseOutput]]] = {
     "B4": b4_events,
     "B5": b5_store,
     "B8": b8_ingest,
+    "B9": b9_import,
 }
 """The cases by id, in the order they run."""

@@ -141,4 +141,7 @@ def child_main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from hedgeframe import tune_malloc
+
+    tune_malloc()  # as in the runner, so a case's memory is measured as it runs there
     raise SystemExit(child_main(sys.argv[1:]))

@@ -142,4 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from hedgeframe import tune_malloc
+
+    tune_malloc()  # as in the runner, so the profile shows the runs it times
     sys.exit(main())

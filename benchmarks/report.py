@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from hedgeframe._blocks import usable_cores
+from hedgeframe._blocks import thread_count
 from hedgeframe.engine import engine_version
 
 __all__ = [
@@ -191,7 +191,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "usable_cores": usable_cores(),  # also the engine's thread count
+        "usable_cores": thread_count(),  # the cores the engine's threads use
         "ram_gb": round(pages * page_size / 1024**3, 1),
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "platform": platform.platform(),

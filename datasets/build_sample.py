@@ -1,12 +1,14 @@
-"""Rebuild the bundled sample store ``datasets/store/`` from the data files of ``arch``.
+"""Rebuild the bundled sample store ``hedgeframe/sample-store/`` from the files of ``arch``.
 
 The ``arch`` package on PyPI ships daily S&P 500 and NASDAQ Composite OHLCV
 (1999-01-04..2018-12-31) and VIX closes (2014-01-03..2019-01-03) that came from Yahoo
 Finance. This script copies them, value for value, into a ``MarketDataStore`` as
 ``^GSPC``, ``^IXIC`` and ``^VIX``, checks them against the XNYS calendar, and rewrites
-``datasets/checksums.sha256``. It refuses to write anything if a check fails.
+``datasets/checksums.sha256``. It refuses to write anything if a check fails. The store is
+package data (it ships in the wheel); this script, the checksums and the provenance
+(``datasets/README.md``) stay in the source tree.
 
-Run it from anywhere::
+Run it from anywhere in a source checkout::
 
     python datasets/build_sample.py
 
@@ -34,7 +36,8 @@ import polars as pl
 from hedgeframe.data import MarketDataStore, get_calendar
 
 HERE: Final = Path(__file__).resolve().parent
-STORE: Final = HERE / "store"
+CHECKOUT: Final = HERE.parent
+STORE: Final = CHECKOUT / "hedgeframe" / "sample-store"
 CHECKSUMS: Final = HERE / "checksums.sha256"
 ARCH_DATA: Final = Path(arch.data.sp500.__file__).resolve().parent.parent
 SP500_SESSIONS: Final = 5031
@@ -143,17 +146,22 @@ def load_sample() -> dict[str, pl.DataFrame]:
     return {"^GSPC": gspc, "^IXIC": ixic, "^VIX": vix}
 
 
-def write_checksums(root: Path, target: Path) -> list[str]:
-    """Write ``sha256sum``-format lines for every Parquet file under ``root``."""
+def write_checksums(root: Path, target: Path, base: Path) -> list[str]:
+    """Write ``sha256sum``-format lines for every Parquet file under ``root``.
+
+    Paths are relative to ``base`` (the checkout), where ``sha256sum -c`` runs.
+    """
     lines = []
     for path in sorted(root.rglob("*.parquet")):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines.append(f"{digest}  {path.relative_to(target.parent).as_posix()}")
+        lines.append(f"{digest}  {path.relative_to(base).as_posix()}")
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return lines
 
 
-def build(store_dir: Path = STORE, checksums: Path = CHECKSUMS) -> dict[str, int]:
+def build(
+    store_dir: Path = STORE, checksums: Path = CHECKSUMS, *, base: Path = CHECKOUT
+) -> dict[str, int]:
     """Write the store into a fresh folder, then swap it in; return rows per symbol."""
     frames = load_sample()
     staging = store_dir.with_name(store_dir.name + ".building")
@@ -173,7 +181,7 @@ def build(store_dir: Path = STORE, checksums: Path = CHECKSUMS) -> dict[str, int
         store_dir.rename(old)
     staging.rename(store_dir)
     shutil.rmtree(old, ignore_errors=True)
-    write_checksums(store_dir, checksums)
+    write_checksums(store_dir, checksums, base)
     return {symbol: frame.height for symbol, frame in frames.items()}
 
 

@@ -24,10 +24,16 @@ Examples
 
 from __future__ import annotations
 
+# resources
+from hedgeframe._blocks import thread_count
+from hedgeframe._memory import release as release_memory
+from hedgeframe._memory import tune_malloc
+
+# version
 from hedgeframe._version import __version__
 
 # engine
-from hedgeframe.analysis import compare_providers
+from hedgeframe.analysis import DeRiskMatch, compare_providers, match_de_risk
 
 # market data
 from hedgeframe.data import MarketDataStore, get_calendar
@@ -112,6 +118,7 @@ from hedgeframe.service import BacktestService
 # templates
 from hedgeframe.templates import (
     collar,
+    de_risk,
     demo_templates,
     protective_put,
     put_ladder,
@@ -125,6 +132,7 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "__version__",
     # templates
     "collar",
+    "de_risk",
     "demo_templates",
     "protective_put",
     "put_ladder",
@@ -185,6 +193,8 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "make_scenario",
     "run_backtest",
     "compare_providers",
+    "DeRiskMatch",
+    "match_de_risk",
     # service
     "BacktestService",
     # events
@@ -200,4 +210,8 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "InvalidModelError",
     "InvalidScenarioError",
     "LookaheadError",
+    # resources: the engine's threads and memory
+    "release_memory",
+    "thread_count",
+    "tune_malloc",
 ]

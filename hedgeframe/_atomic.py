@@ -13,8 +13,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock
-
 __all__ = ["atomic_write_bytes", "file_lock", "fsync_dir", "write_temporary"]
 
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -43,7 +41,9 @@ def write_temporary(path: Path, data: bytes) -> Path:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+    # mkstemp returns an absolute name; keep the caller's form, so that a store opened at
+    # a relative root can relate its temporary files to that root.
+    tmp = path.parent / Path(tmp_name).name
     try:
         # mkstemp makes the file owner-only; stored data should be readable like any file
         # the user writes (BI tools often run as another user).
@@ -72,6 +72,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def file_lock(path: Path, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
     """Hold an inter-process lock on ``path`` (a ``<name>.lock`` file beside it)."""
+    from filelock import FileLock  # imported when first needed: `import hedgeframe` stays fast
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
         yield

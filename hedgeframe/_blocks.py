@@ -12,14 +12,22 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["for_each_block", "usable_cores"]
+__all__ = ["for_each_block", "thread_count"]
 
 
-def usable_cores() -> int:
-    """Cores this process may run on: its CPU affinity where the OS has one.
+def thread_count() -> int:
+    """Return how many threads the engine's block work uses: the cores this process may use.
 
-    A process pinned to one core (``taskset -c 0``, or a worker of a parallel sweep)
-    therefore runs its blocks on a single thread.
+    That is the process's CPU affinity where the OS has one (else every core), read at
+    each call. To run single-threaded, e.g. in each worker of a parallel sweep, pin the
+    process to one core (``taskset -c 0``, or ``os.sched_setaffinity(0, {0})`` in the
+    worker); results do not depend on the thread count.
+
+    Examples
+    --------
+    >>> import hedgeframe as hf
+    >>> hf.thread_count() >= 1
+    True
     """
     if hasattr(os, "sched_getaffinity"):
         return max(len(os.sched_getaffinity(0)), 1)
@@ -32,7 +40,7 @@ def for_each_block(work: Callable[[int], None], starts: range) -> None:
     The pool lives for one call, so nothing is left behind across a ``fork``. A block's
     exception is raised here.
     """
-    workers = min(usable_cores(), len(starts))
+    workers = min(thread_count(), len(starts))
     if workers <= 1:
         for start in starts:
             work(start)

@@ -9,6 +9,10 @@ its jemalloc pool kept it mapped between runs there, hence this pool.
 Smaller arrays stay with numpy and glibc, which :func:`tune_malloc` tells to keep freed
 memory.
 
+Importing this module changes nothing in the process: the pool is made by the first
+array it lends, and glibc is tuned only by an explicit :func:`tune_malloc` call (the
+``hedgeframe`` command and the benchmark runner make it).
+
 A lent block is exposed through a ctypes array that owns the only export of it: numpy,
 Polars and Arrow keep that object alive as long as any of them uses the memory, and the
 block returns to the pool only when it dies. The pool keeps at most
@@ -92,16 +96,30 @@ class _Pool:
             while sum(len(b) for b in self._free) > KEEP_FREED_BYTES:
                 self._free.pop(0)
 
-    def release(self) -> None:
+    def release(self) -> int:
         with self._lock:
+            released = sum(len(b) for b in self._free)
             self._free.clear()
+            return released
 
     def free_bytes(self) -> int:
         with self._lock:
             return sum(len(b) for b in self._free)
 
 
-_POOL = _Pool()
+_POOL: _Pool | None = None
+_POOL_MADE = threading.Lock()
+
+
+def _pool() -> _Pool:
+    """Return the process's pool, made on first use (making it registers a fork hook)."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_MADE:
+            if _POOL is None:
+                _POOL = _Pool()
+    return _POOL
+
 
 MALLOC_MMAP_THRESHOLD = 32 << 20
 """Allocations below this size come from glibc's heap, not a fresh mapping each."""
@@ -116,8 +134,16 @@ def tune_malloc() -> bool:
     The arrays left to numpy (a snapshot read's columns and masks, a few MB each) are
     allocated and freed many times a run. By default glibc maps many of them afresh and
     gives freed heap memory back within megabytes, so each is faulted in and zeroed
-    again (B3 ran about 15 % slower). Called once on import; off with
-    ``HEDGEFRAME_MALLOC_TUNING=0``, and nothing is set on other C libraries.
+    again (B3 ran about 15 % slower). The setting is process-wide (allocations under
+    32 MiB come from the heap; up to 256 MiB of freed heap is kept), so the package never
+    makes it on import: the ``hedgeframe`` command and the benchmark runner call this
+    first thing, and a long notebook session may too. ``HEDGEFRAME_MALLOC_TUNING=0``
+    turns it off; nothing is set on other C libraries (``False``).
+
+    Returns
+    -------
+    bool
+        Whether glibc accepted both settings.
     """
     if os.environ.get("HEDGEFRAME_MALLOC_TUNING", "1") == "0":
         return False
@@ -131,9 +157,6 @@ def tune_malloc() -> bool:
     return all(libc.mallopt(option, value) == 1 for option, value in settings)
 
 
-tune_malloc()
-
-
 def empty(shape: Shape, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
     """Return an uninitialized, writable, C-ordered array (pooled when large)."""
     kind = np.dtype(dtype)
@@ -141,7 +164,7 @@ def empty(shape: Shape, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
     nbytes = math.prod(dims) * kind.itemsize
     if nbytes < SMALLEST_POOLED_BYTES:
         return np.empty(dims, dtype=kind)
-    lent: Any = _POOL.lend(nbytes)  # a ctypes array: numpy reads it as a buffer
+    lent: Any = _pool().lend(nbytes)  # a ctypes array: numpy reads it as a buffer
     return np.frombuffer(lent, dtype=kind).reshape(dims)
 
 
@@ -159,9 +182,20 @@ def zeros(shape: Shape, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
 
 def free_bytes() -> int:
     """Bytes of free blocks the pool keeps mapped for reuse."""
-    return _POOL.free_bytes()
+    return 0 if _POOL is None else _POOL.free_bytes()
 
 
-def release() -> None:
-    """Unmap every free block (lent ones return to the OS when their arrays die)."""
-    _POOL.release()
+def release() -> int:
+    """Unmap the free blocks the engine keeps for its next run; return how many bytes.
+
+    After a large run the process keeps up to :data:`KEEP_FREED_BYTES` mapped so that
+    the next run need not fault its memory in again; call this when no run follows soon.
+    Blocks still in use (by a result's columns) are unaffected: they are unmapped when
+    their last array dies.
+
+    Returns
+    -------
+    int
+        The bytes unmapped.
+    """
+    return 0 if _POOL is None else _POOL.release()

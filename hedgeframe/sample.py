@@ -3,6 +3,10 @@
 The data come from the files that ship inside the ``arch`` package (originally Yahoo
 Finance); ``datasets/README.md`` gives the provenance, row counts and checksums. It is
 sample data for research and tests, not for trading.
+
+The store's Parquet files are package data (``hedgeframe/sample-store/``, 46 files,
+about 380 kB), so every install has them: a wheel, an editable install and a checkout
+alike open the same folder next to this module.
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ from typing import Final
 from hedgeframe.data import MarketDataStore
 from hedgeframe.errors import MissingMarketDataError
 
-__all__ = ["SAMPLE_STORE_ENV", "SAMPLE_SYMBOLS", "sample_store", "sample_store_path"]
+__all__ = [
+    "BUNDLED_STORE",
+    "SAMPLE_STORE_ENV",
+    "SAMPLE_SYMBOLS",
+    "sample_store",
+    "sample_store_path",
+]
 
 SAMPLE_SYMBOLS: Final = ("^GSPC", "^IXIC", "^VIX")
 """S&P 500 and NASDAQ Composite OHLCV 1999-01-04..2018-12-31; VIX closes 2014-01-03..
@@ -23,9 +33,12 @@ SAMPLE_SYMBOLS: Final = ("^GSPC", "^IXIC", "^VIX")
 SAMPLE_STORE_ENV: Final = "HEDGEFRAME_SAMPLE_STORE"
 """Environment variable that points :func:`sample_store` at another store folder."""
 
+BUNDLED_STORE: Final = Path(__file__).resolve().parent / "sample-store"
+"""The store shipped inside the package (``datasets/build_sample.py`` rebuilds it)."""
+
 
 def sample_store_path() -> Path:
-    """Where the sample store is: ``$HEDGEFRAME_SAMPLE_STORE``, else ``<repo>/datasets/store``.
+    """Where the sample store is: ``$HEDGEFRAME_SAMPLE_STORE``, else :data:`BUNDLED_STORE`.
 
     Returns
     -------
@@ -35,14 +48,14 @@ def sample_store_path() -> Path:
     override = os.environ.get(SAMPLE_STORE_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "datasets" / "store"
+    return BUNDLED_STORE
 
 
 def sample_store() -> MarketDataStore:
     """Open the bundled sample store (read it; don't write into it).
 
-    It lives in the source tree, not in the wheel, so it exists in a checkout (or wherever
-    ``HEDGEFRAME_SAMPLE_STORE`` points), not in a plain ``pip install``.
+    Reads leave the folder as it is, so it may sit in a read-only ``site-packages``; copy
+    its bars into a store of your own (``hedgeframe data sample --to STORE``) to add data.
 
     Returns
     -------
@@ -52,7 +65,7 @@ def sample_store() -> MarketDataStore:
     Raises
     ------
     MissingMarketDataError
-        If the folder has no underlying bars, with the command that builds it.
+        If the folder has no underlying bars, with what to do about it.
 
     Examples
     --------
@@ -62,11 +75,13 @@ def sample_store() -> MarketDataStore:
     """
     root = sample_store_path()
     if not (root / "underlying").is_dir():
-        where = f"${SAMPLE_STORE_ENV}" if os.environ.get(SAMPLE_STORE_ENV) else "bundled"
-        msg = (
-            f"no sample store at {root} ({where}); build it from a source checkout with "
-            "`python datasets/build_sample.py`, or set "
-            f"{SAMPLE_STORE_ENV} to a store folder"
-        )
+        if os.environ.get(SAMPLE_STORE_ENV):
+            remedy = f"point ${SAMPLE_STORE_ENV} at a store folder, or unset it"
+        else:
+            remedy = (
+                "the installation is incomplete: reinstall hedgeframe, or in a source "
+                "checkout rebuild it with `python datasets/build_sample.py`"
+            )
+        msg = f"no sample store at {root}: {remedy}"
         raise MissingMarketDataError(msg)
     return MarketDataStore(root)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from hedgeframe.models import (
     ContractMode,
+    DeRiskRule,
     LegSide,
     OptionType,
     RollPolicy,
@@ -29,6 +30,7 @@ from hedgeframe.models import (
 
 __all__ = [
     "collar",
+    "de_risk",
     "demo_templates",
     "protective_put",
     "put_ladder",
@@ -382,6 +384,50 @@ def unhedged(slug: str = "unhedged", underlying_symbol: str = "*") -> StrategyTe
         created_at=SEED_TIMESTAMP,
         updated_at=SEED_TIMESTAMP,
     )
+
+
+def de_risk(
+    slug: str | None = None,
+    sell_fraction: float = 0.0,
+    trigger_ltv: float | None = None,
+    target_ltv: float | None = None,
+    underlying_symbol: str = "*",
+    *,
+    display_name: str | None = None,
+    description: str = "",
+    tags: Sequence[str] = (),
+    template_id: str | None = None,
+) -> StrategyTemplate:
+    """Build the de-risking baseline (SPEC 9.2): borrow less instead of hedging.
+
+    On the first day ``sell_fraction`` of the units is sold at the close and repays the
+    loan; then, whenever the LTV reaches ``trigger_ltv``, collateral is sold down to
+    ``target_ltv``. It holds no options, so it ranks beside the hedges on what it gives up.
+    The slug defaults to e.g. ``de-risk-20pct`` or ``de-risk-0pct-at-70pct-to-60pct``.
+
+    Examples
+    --------
+    >>> import hedgeframe as hf
+    >>> hf.de_risk(sell_fraction=0.2).slug
+    'de-risk-20pct'
+    """
+    default = f"de-risk-{round(sell_fraction * 100, 2):g}pct".replace(".", "_")
+    if trigger_ltv is not None and target_ltv is not None:
+        default += f"-at-{slug_pct(trigger_ltv)}-to-{slug_pct(target_ltv)}"
+    fields: dict[str, object] = {
+        "slug": slug or default,
+        "display_name": display_name if display_name is not None else slug or default,
+        "description": description,
+        "template_kind": TemplateKind.DE_RISK,
+        "underlying_symbol": underlying_symbol,
+        "de_risk": DeRiskRule(
+            sell_fraction=sell_fraction, trigger_ltv=trigger_ltv, target_ltv=target_ltv
+        ),
+        "tags": list(tags),
+    }
+    if template_id is not None:
+        fields["template_id"] = template_id
+    return StrategyTemplate.model_validate(fields)
 
 
 def demo_templates() -> list[StrategyTemplate]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from hedgeframe._blocks import for_each_block, usable_cores
+from hedgeframe._blocks import for_each_block, thread_count
 
 
 @pytest.mark.parametrize("cores", [1, 2, 8])
 def test_every_block_runs_once(cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: cores)
+    monkeypatch.setattr("hedgeframe._blocks.thread_count", lambda: cores)
     seen: list[int] = []
     threads: set[int] = set()
 
@@ -29,7 +31,7 @@ def test_every_block_runs_once(cores: int, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_a_failing_block_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: 2)
+    monkeypatch.setattr("hedgeframe._blocks.thread_count", lambda: 2)
 
     def work(start: int) -> None:
         if start == 2:
@@ -40,8 +42,15 @@ def test_a_failing_block_raises_in_the_caller(monkeypatch: pytest.MonkeyPatch) -
         for_each_block(work, range(4))
 
 
-def test_usable_cores_follow_the_process_affinity() -> None:
-    cores = usable_cores()
+def test_thread_count_follows_the_process_affinity() -> None:
+    cores = thread_count()
     assert 1 <= cores <= (os.cpu_count() or 1)
     if hasattr(os, "sched_getaffinity"):
         assert cores == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")
+def test_a_process_pinned_to_one_core_runs_one_thread() -> None:
+    code = "import os, hedgeframe as hf; os.sched_setaffinity(0, {0}); print(hf.thread_count())"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "1"

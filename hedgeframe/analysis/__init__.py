@@ -1,5 +1,10 @@
-"""Analyses built on whole backtest runs, e.g. the model risk of a pricing assumption."""
+"""Analyses built on whole backtest runs (hindsight tools, never run inside a step).
 
+The model risk of a pricing assumption, and the de-risking baseline matched to a hedge's
+cost.
+"""
+
+from hedgeframe.analysis._de_risk import DeRiskMatch, match_de_risk
 from hedgeframe.analysis._model_risk import (
     MODEL_RISK_METRICS,
     MODEL_RISK_SCHEMA,
@@ -11,5 +16,7 @@ __all__ = [
     "MODEL_RISK_METRICS",
     "MODEL_RISK_SCHEMA",
     "MODEL_RISK_SURFACE_SCHEMA",
+    "DeRiskMatch",
     "compare_providers",
+    "match_de_risk",
 ]

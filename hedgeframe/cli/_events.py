@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import polars as pl
 import typer
@@ -33,10 +33,17 @@ from hedgeframe.events import (
     builtin_event_presets,
     compare_events,
 )
-from hedgeframe.models import EventPreset, StrategyTemplate
+from hedgeframe.models import EventPreset, MarginCallPolicy, StrategyTemplate
 from hedgeframe.providers import HistoricalMarketDataProvider, parse_provider_config
-from hedgeframe.report import ACROSS_COLUMNS, EVENTS_COLUMNS
+from hedgeframe.report import ACROSS_COLUMNS, EVENTS_COLUMNS, FORCED_SALES_COLUMNS
 from hedgeframe.templates import demo_templates
+
+LENDER_COLUMNS: Final = FORCED_SALES_COLUMNS + [
+    column
+    for column in ACROSS_COLUMNS
+    if column[0] in ("margin_call_days_hedged", "max_ltv_hedged", "total_hedge_cost")
+]
+"""The demo's second table: forced sales first, then the protection and its cost."""
 
 
 def _compare_and_report(
@@ -108,15 +115,27 @@ def demo(
     """
     presets = [p for p in builtin_event_presets() if BUNDLED_SAMPLE_TAG in p.tags]
     provider = resolve_provider(None, None)
+    templates = demo_templates()
     _compare_and_report(
-        presets,
-        demo_templates(),
-        provider,
-        EventPortfolio(),
-        out,
-        skip_missing=False,
-        append=append,
+        presets, templates, provider, EventPortfolio(), out, skip_missing=False, append=append
     )
+    # The same events with a lender that charges interest and acts on a call (SPEC 9.2).
+    lender = EventPortfolio(loan_rate=0.04, margin_call_policy=MarginCallPolicy.CURE)
+    with progress("events with a lender", len(presets)) as advance:
+        cured = compare_events(presets, templates, provider, lender, on_event=lambda _: advance())
+    cured.write_parquet(out)
+    report = cured.write_html(out / "report-lender.html", charts_dir=out / "charts-lender")
+    print_table(
+        cured.across_events.with_columns(
+            (pl.col("forced_sale_value_unhedged") - pl.col("forced_sale_value")).alias(
+                "forced_sales_avoided"
+            )
+        ),
+        LENDER_COLUMNS,
+        "With a lender: loan at 4 % a year, margin calls cured by selling collateral down to "
+        "60 % LTV (1 = best: fewest forced sales first)",
+    )
+    stdout().print(f"report: {report}")
 
 
 def _all_presets(data: Path) -> list[tuple[EventPreset, str]]:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from typer._click.exceptions import NoArgsIsHelpError
 
+from hedgeframe._memory import tune_malloc
 from hedgeframe.cli._common import EXIT_BAD_INPUT, EXIT_UNEXPECTED, CliContext, app
 from hedgeframe.data import BarDownloader
 from hedgeframe.engine import engine_version
@@ -69,5 +70,11 @@ def main(argv: Sequence[str] | None = None, *, downloader: BarDownloader | None 
 
 
 def console_main() -> None:
-    """Entry point of the ``hedgeframe`` script."""
+    """Entry point of the ``hedgeframe`` script: tune glibc's malloc, then run :func:`main`.
+
+    The tuning (:func:`hedgeframe.tune_malloc`; off with ``HEDGEFRAME_MALLOC_TUNING=0``) is
+    process-wide, so it is made here, where the script owns its process, and never on
+    import.
+    """
+    tune_malloc()
     sys.exit(main())

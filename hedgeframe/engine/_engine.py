@@ -20,16 +20,22 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from hedgeframe import _memory as memory
 from hedgeframe._blocks import for_each_block
+from hedgeframe.engine._lender import (
+    CollateralSales,
+    LenderPath,
+    PositionBook,
+    lender_pass,
+    needs_lender_pass,
+)
 from hedgeframe.engine._metrics import summary_metrics
 from hedgeframe.engine._schemas import (
     DAILY_PATH_SCHEMA,
@@ -38,9 +44,11 @@ from hedgeframe.engine._schemas import (
     TRADES_SCHEMA,
 )
 from hedgeframe.engine._shadow import UnhedgedPath, unhedged_path
+from hedgeframe.engine._steps import backtest_running
 from hedgeframe.engine._strings import StringViews, take_strings
 from hedgeframe.errors import InvalidScenarioError
 from hedgeframe.models import (
+    BacktestPortfolioState,
     BacktestScenario,
     ContractMode,
     ContractRounding,
@@ -50,6 +58,7 @@ from hedgeframe.models import (
     RollPolicyType,
     StrategyTemplate,
     StrikeRuleType,
+    TemplateKind,
     TemplateResultStatus,
     TradeAction,
     TradeReason,
@@ -81,8 +90,9 @@ MARK_CHUNK_PAIRS = 1_000_000
 _CELLS_PER_BLOCK = 1 << 16
 """(template, day) cells whose position ids are gathered at a time (temporaries in cache)."""
 
-# Close kinds of a position, in the order the day's steps apply them.
-_EXPIRED, _ROLLED, _SCENARIO_END = 0, 1, 2
+# Close kinds of a position, in the order the day's steps apply them (a liquidation is
+# step 8, SPEC 9.2).
+_EXPIRED, _ROLLED, _SCENARIO_END, _LIQUIDATED = 0, 1, 2, 5
 
 
 _RULE_CODE = {
@@ -109,6 +119,7 @@ class _Legs:
     quantity: FloatArray  # underlying units, signed: negative for a short leg
     contracts: FloatArray  # signed like quantity; NaN for continuous units
     fee: FloatArray  # paid on each opening and closing trade of a position (>= 0)
+    share: FloatArray  # signed share of the units held that the leg covers (9.2 sizing)
 
     @classmethod
     def build(
@@ -120,7 +131,9 @@ class _Legs:
     ) -> _Legs:
         """Size every leg (SPEC 4 step 4 and 9.1); ``fees`` per unit and per contract."""
         fee_per_unit, fee_per_contract = fees
-        rows: list[tuple[int, str, bool, bool, int, float, int, int, float, float, float]] = []
+        rows: list[
+            tuple[int, str, bool, bool, int, float, int, int, float, float, float, float]
+        ] = []
         for t, tpl in enumerate(templates):
             n_roll = (
                 tpl.roll_policy.days_before_expiry or 0
@@ -151,9 +164,10 @@ class _Legs:
                         sign * units,
                         sign * n_contracts,
                         fee,
+                        sign * leg.units_share,
                     )
                 )
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(11)]
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(12)]
         ints, flags, floats = np.int64, np.bool_, np.float64
         return cls(
             np.array(columns[0], dtype=ints),
@@ -167,6 +181,7 @@ class _Legs:
             np.array(columns[8], dtype=floats),
             np.array(columns[9], dtype=floats),
             np.array(columns[10], dtype=floats),
+            np.array(columns[11], dtype=floats),
         )
 
 
@@ -230,6 +245,8 @@ class _Marked:
     book: _Book
     template: IntArray
     quantity: FloatArray  # signed: negative for a short leg
+    contracts: FloatArray  # signed; NaN for continuous units
+    exists: BoolArray  # False: never opened (no units held, or after a liquidation)
     is_short: BoolArray
     entry_price: FloatArray  # the opening fill: buy (long) or sell (short)
     exit_price: FloatArray  # the closing fill, or intrinsic value at expiry
@@ -237,6 +254,154 @@ class _Marked:
     fee_close: FloatArray  # 0 at expiry
     option_value: FloatArray  # (templates, days): sum of quantity * mark at each close
     held: npt.NDArray[np.int32]  # (cells, legs of the widest template): held positions
+    pair_start: IntArray  # each position's first mark in the unique marks
+    marks: _UniqueMarks
+
+    def position_book(self, legs: _Legs) -> PositionBook:
+        """Return the positions per unit of size, as the lender pass replays them (SPEC 9.2)."""
+        book = self.book
+        return PositionBook(
+            self.template,
+            book.leg,
+            legs.template,
+            book.open_day,
+            book.close_day,
+            book.close_kind == _EXPIRED,
+            self.is_short,
+            legs.share[book.leg],
+            self.entry_price,
+            self.exit_price,
+            self.pair_start,
+            self.marks.mid,
+            self.marks.buy,
+            self.marks.sell,
+        )
+
+    def sized(self, path: LenderPath, legs: _Legs, n_days: int) -> _Marked:
+        """Return the positions as the path sized and closed them (SPEC 9.2).
+
+        A position never opened, or the days after a liquidation closed one, leave the
+        cells they held empty (``held``): only those runs of cells are touched.
+        """
+        kind = np.where(path.liquidated, _LIQUIDATED, self.book.close_kind)
+        exists = path.exists
+        held = self.held
+        changed = np.flatnonzero(~exists | path.liquidated)
+        if held.size and changed.size:
+            first = np.where(exists[changed], path.close_day[changed], self.book.open_day[changed])
+            length = np.maximum(self.book.close_day[changed] - first, 0)
+            cells = _runs(self.template[changed] * n_days + first, length)
+            rank = np.arange(legs.template.size) - np.searchsorted(legs.template, legs.template)
+            held[cells, np.repeat(rank[self.book.leg[changed]], length)] = -1
+        return replace(
+            self,
+            book=replace(self.book, close_day=path.close_day, close_kind=kind),
+            quantity=path.quantity,
+            contracts=path.contracts,
+            exists=exists,
+            exit_price=path.exit_price,
+            fee_open=path.fee_open,
+            fee_close=path.fee_close,
+            option_value=path.option_value,
+            held=held,
+        )
+
+
+@dataclass(frozen=True)
+class _Accounts:
+    """Each template's money and LTV at every close, after the day's trades (and step 8).
+
+    ``(templates, days)`` arrays, except ``units`` and ``loan``, which are ``(days,)`` when
+    every template holds the same (no lender action can change them) and
+    ``(templates, days)`` when the lender pass ran (SPEC 9.2).
+    """
+
+    premium: FloatArray
+    realized: FloatArray
+    option_value: FloatArray
+    cash: FloatArray
+    net_value: FloatArray
+    units: FloatArray
+    loan: FloatArray
+    ltv_hedged: FloatArray
+    ltv_hedged_after: FloatArray
+    sales: CollateralSales | None
+
+    @classmethod
+    def of_book(
+        cls,
+        marked: _Marked,
+        shadow: UnhedgedPath,
+        portfolio: BacktestPortfolioState,
+        timeline: MarketTimeline,
+    ) -> _Accounts:
+        """Account a run whose positions keep their initial sizes (no lender action).
+
+        Cash solves the day-by-day recursion in closed form (``_accrue``), every
+        ``(templates, days)`` array comes from the memory pool, and the units and the loan
+        (which grows only with its rate) are the shadow's, one row for every template.
+        """
+        book = marked.book
+        n_templates, n_days = marked.option_value.shape
+
+        def grid() -> FloatArray:
+            """Return an uninitialized ``(templates, days)`` array."""
+            array: FloatArray = memory.empty((n_templates, n_days))
+            return array
+
+        def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
+            total: FloatArray = memory.zeros((n_templates, n_days))
+            np.add.at(total.reshape(-1), cells, values)  # in input order, as a running sum
+            return total
+
+        # Opening cashflows -q * fill - fee; closing q * fill - fee (SPEC 4 and 9.1).
+        premium = per_cell(
+            marked.template * n_days + book.open_day,
+            marked.quantity * marked.entry_price + marked.fee_open,
+        )
+        # `0.0 -` rather than unary minus: days without a purchase read 0.0, not -0.0.
+        np.subtract(0.0, premium, out=premium)
+        realized = per_cell(
+            marked.template * n_days + book.close_day,
+            marked.quantity * marked.exit_price - marked.fee_close,
+        )
+        days_elapsed = np.diff(timeline.days).astype(np.float64)
+        growth = np.concatenate(
+            ([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR)
+        )
+        cash = _accrue(portfolio.cash_balance, growth, np.add(premium, realized, out=grid()))
+        net_value = np.add(marked.option_value, cash, out=grid())
+        net_value += shadow.underlying_value[None, :]
+        ltv_hedged: FloatArray = memory.full(net_value.shape, np.inf)
+        np.divide(shadow.loan[None, :], net_value, out=ltv_hedged, where=net_value > 0.0)
+        return cls(
+            premium,
+            realized,
+            marked.option_value,
+            cash,
+            net_value,
+            shadow.units,
+            shadow.loan,
+            ltv_hedged,
+            ltv_hedged,
+            None,
+        )
+
+    @classmethod
+    def of_path(cls, path: LenderPath) -> _Accounts:
+        """Account a run replayed by the lender pass (SPEC 9.2)."""
+        return cls(
+            path.premium,
+            path.realized,
+            path.option_value,
+            path.cash,
+            path.net_value,
+            path.units,
+            path.loan,
+            path.ltv_hedged,
+            path.ltv_hedged_after,
+            path.sales,
+        )
 
 
 def simulate(
@@ -257,6 +422,26 @@ def simulate(
     InvalidScenarioError
         Fewer than two trading days, or a position due to roll on its own entry day.
     """
+    with backtest_running():
+        return _simulate(
+            scenario,
+            templates,
+            provider,
+            timeline,
+            keep_daily_path=keep_daily_path,
+            keep_trades=keep_trades,
+        )
+
+
+def _simulate(
+    scenario: BacktestScenario,
+    templates: Sequence[StrategyTemplate],
+    provider: HistoricalMarketDataProvider,
+    timeline: MarketTimeline,
+    *,
+    keep_daily_path: bool,
+    keep_trades: bool,
+) -> EngineOutput:
     n_days = timeline.n_days
     if n_days < 2:
         msg = (
@@ -300,53 +485,41 @@ def simulate(
             warnings.append(message)
             notes[_key(tpl)].append(message)
 
-    def grid() -> FloatArray:
-        """Return an uninitialized ``(templates, days)`` array."""
-        array: FloatArray = memory.empty((len(templates), n_days))
-        return array
-
-    def per_cell(cells: IntArray, values: FloatArray) -> FloatArray:
-        total: FloatArray = memory.zeros((len(templates), n_days))
-        np.add.at(total.reshape(-1), cells, values)  # in input order, as a running sum
-        return total
-
-    # Opening cashflows -q * fill - fee; closing q * fill - fee (SPEC 4 and 9.1).
-    premium = per_cell(
-        marked.template * n_days + book.open_day,
-        marked.quantity * marked.entry_price + marked.fee_open,
-    )
-    # `0.0 -` rather than unary minus: days without a purchase read 0.0, not -0.0.
-    np.subtract(0.0, premium, out=premium)
-    realized = per_cell(
-        marked.template * n_days + book.close_day,
-        marked.quantity * marked.exit_price - marked.fee_close,
-    )
-    option_value = marked.option_value
-
-    days_elapsed = np.diff(timeline.days).astype(np.float64)
-    growth = np.concatenate(([1.0], 1.0 + portfolio.financing_rate * days_elapsed / DAYS_PER_YEAR))
-    cash = _accrue(portfolio.cash_balance, growth, np.add(premium, realized, out=grid()))
-    shadow = unhedged_path(timeline.closes, portfolio)
-    net_value = np.add(option_value, cash, out=grid())
-    net_value += shadow.underlying_value[None, :]
-    ltv_hedged: FloatArray = memory.full(net_value.shape, np.inf)
-    np.divide(portfolio.loan_amount, net_value, out=ltv_hedged, where=net_value > 0.0)
+    shadow = unhedged_path(timeline.closes, portfolio, timeline.days)
+    if needs_lender_pass(portfolio, templates):
+        path = lender_pass(
+            marked.position_book(legs),
+            templates,
+            portfolio,
+            scenario.execution_model,
+            fees,
+            timeline.days,
+            timeline.closes,
+        )
+        marked = marked.sized(path, legs, n_days)
+        accounts = _Accounts.of_path(path)
+    else:
+        accounts = _Accounts.of_book(marked, shadow, portfolio, timeline)
 
     # A roll day is a day after the first on which a template opens any position.
-    reopened = (book.open_day > 0) & (book.open_day < valid_days[marked.template])
+    reopened = (book.open_day > 0) & (book.open_day < valid_days[marked.template]) & marked.exists
     rolled_on = np.zeros((len(templates), n_days), dtype=bool)
     rolled_on[marked.template[reopened], book.open_day[reopened]] = True
+    on_equity = np.array(
+        [portfolio.lender_acts or t.template_kind is TemplateKind.DE_RISK for t in templates]
+    )
     metrics = summary_metrics(
-        unhedged_value=shadow.value,
-        net_value=net_value,
-        premium=premium,
-        realized=realized,
-        ltv_unhedged=shadow.ltv,
-        ltv_hedged=ltv_hedged,
-        margin_call_unhedged=shadow.margin_call,
-        margin_call_hedged=ltv_hedged >= portfolio.margin_call_ltv,
+        shadow=shadow,
+        net_value=accounts.net_value,
+        loan=accounts.loan,
+        premium=accounts.premium,
+        realized=accounts.realized,
+        ltv_hedged=accounts.ltv_hedged,
+        margin_call_hedged=accounts.ltv_hedged >= portfolio.margin_call_ltv,
         roll_count=rolled_on.sum(axis=1),
         valid_days=valid_days,
+        on_equity=on_equity,
+        sales=accounts.sales,
     )
     tables = _Tables(templates, legs, timeline, marked, valid_days)
     summary = pl.DataFrame(
@@ -365,22 +538,13 @@ def simulate(
         schema=SUMMARY_SCHEMA,
     )
     daily_path = (
-        tables.daily_path(
-            scenario,
-            shadow,
-            option_value,
-            premium,
-            realized,
-            cash,
-            net_value,
-            ltv_hedged,
-        )
+        tables.daily_path(scenario, shadow, accounts)
         if keep_daily_path
         else DAILY_PATH_SCHEMA.to_frame()
     )
     return EngineOutput(
         daily_path=daily_path,
-        trades=tables.trades() if keep_trades else TRADES_SCHEMA.to_frame(),
+        trades=tables.trades(accounts.sales) if keep_trades else TRADES_SCHEMA.to_frame(),
         positions=tables.positions() if keep_trades else POSITIONS_SCHEMA.to_frame(),
         summary=summary,
         warnings=warnings,
@@ -499,6 +663,8 @@ def _price(
         book=book,
         template=template,
         quantity=quantity,
+        contracts=legs.contracts[book.leg],
+        exists=np.ones(book.leg.size, dtype=bool),
         is_short=short,
         entry_price=entry_price,
         exit_price=exit_price,
@@ -506,6 +672,8 @@ def _price(
         fee_close=fee_close,
         option_value=option_value.reshape(n_templates, n_days),
         held=held,
+        pair_start=start,
+        marks=marks,
     )
 
 
@@ -842,28 +1010,39 @@ def _accrue(cash0: float, growth: FloatArray, flows: FloatArray) -> FloatArray:
     return cash
 
 
-# Names of trade reasons by code: closes use the close kind (0..2), opens 3 and 4 (an
-# initial entry, or a replacement on a later day).
+# Names of trade reasons by code: closes use the close kind (0..2, and 5 for a liquidation),
+# opens 3 and 4 (an initial entry, or a replacement on a later day), collateral sales 5-8.
 _REASON_BY_CODE = {
     _EXPIRED: TradeReason.EXPIRY.value,
     _ROLLED: TradeReason.SCHEDULED_ROLL.value,
     _SCENARIO_END: TradeReason.SCENARIO_END.value,
     3: TradeReason.INITIAL_ENTRY.value,
     4: TradeReason.SCHEDULED_ROLL.value,
+    _LIQUIDATED: TradeReason.MARGIN_CALL_LIQUIDATION.value,
+    6: TradeReason.DE_RISK_INITIAL.value,
+    7: TradeReason.DE_RISK_TRIGGER.value,
+    8: TradeReason.MARGIN_CALL_CURE.value,
 }
 _OPEN_INITIAL, _OPEN_REPLACEMENT = 3, 4
-# Trade actions by code: (opening?, short?) for trades before expiry, and the expiry.
+_SALE_REASON = np.array([6, 7, 8, _LIQUIDATED])
+"""Reason codes of collateral sales, by the lender pass's sale codes (``_lender``)."""
+# Trade actions by code: (opening?, short?) for trades before expiry, the expiry, and the
+# sale of collateral.
 _ACTION_BY_CODE = {
     0: TradeAction.SELL_CLOSE.value,
     1: TradeAction.BUY_CLOSE.value,
     2: TradeAction.BUY_OPEN.value,
     3: TradeAction.SELL_OPEN.value,
     4: TradeAction.EXPIRE.value,
+    5: TradeAction.SELL_COLLATERAL.value,
 }
+# Where a trade falls in its day: steps 2-3 (closes), step 4 (opens), step 8 (a
+# liquidation's closes, then sales of collateral).
+_PHASES = 4
 
 
 def _action_codes(is_open: BoolArray, is_short: BoolArray, close_kind: IntArray) -> IntArray:
-    """Code each trade's action (:data:`_ACTION_BY_CODE`)."""
+    """Code each option trade's action (:data:`_ACTION_BY_CODE`)."""
     code: IntArray = np.where(
         ~is_open & (close_kind == _EXPIRED), 4, is_open.astype(np.int64) * 2 + is_short
     )
@@ -895,8 +1074,8 @@ class _Tables:
         self.timeline = timeline
         self.marked = marked
         self.valid_days = valid_days
-        self.opened = marked.book.open_day < valid_days[marked.template]
-        self.closed = marked.book.close_day < valid_days[marked.template]
+        self.opened = (marked.book.open_day < valid_days[marked.template]) & marked.exists
+        self.closed = (marked.book.close_day < valid_days[marked.template]) & marked.exists
 
     @functools.cached_property
     def position_ids(self) -> StringViews:
@@ -931,7 +1110,7 @@ class _Tables:
     def _contract_columns(self, rows: IntArray) -> dict[str, pl.Series]:
         book, legs = self.marked.book, self.legs
         contracts = book.contracts.take(rows)
-        n_contracts = legs.contracts[book.leg[rows]]
+        n_contracts = self.marked.contracts[rows]
         return {
             "leg_id": take_strings(legs.leg_id, book.leg[rows]),
             "position_id": self.position_ids.series(self.position_ids.take(rows)),
@@ -943,11 +1122,12 @@ class _Tables:
             "contracts": pl.Series(n_contracts, dtype=pl.Float64).fill_nan(None),
         }
 
-    def trades(self) -> pl.DataFrame:
+    def trades(self, sales: CollateralSales | None) -> pl.DataFrame:
         """Every buy, sale and expiry, in the order they happened within each day.
 
-        Rows are put in order (template, day, closes before opens, leg) with integer keys
-        before any column is built, so no string column is ever sorted.
+        Option trades are put in order (template, day, step, leg) with integer keys before
+        any column is built, so no string column is ever sorted; the few sales of
+        collateral (SPEC 9.2) are merged in by the same key, after the day's option trades.
         """
         book, marked = self.marked.book, self.marked
         opens = np.flatnonzero(self.opened)
@@ -955,12 +1135,10 @@ class _Tables:
         rows = np.concatenate((closes, opens))
         is_open = np.concatenate((np.zeros(closes.size, bool), np.ones(opens.size, bool)))
         day = np.where(is_open, book.open_day[rows], book.close_day[rows])
-        # (template, day, closes before opens, leg) packed into one unique integer key.
-        n_legs = self.legs.template.size
-        key = (day * 2 + is_open) * n_legs + book.leg[rows]
-        key += marked.template[rows] * (self.timeline.n_days * 2 * n_legs)
+        phase = np.where(is_open, 1, np.where(book.close_kind[rows] == _LIQUIDATED, 2, 0))
+        key = self._trade_key(marked.template[rows], day, phase, book.leg[rows])
         order = np.argsort(key)
-        rows, is_open, day = rows[order], is_open[order], day[order]
+        rows, is_open, day, key = rows[order], is_open[order], day[order], key[order]
         code = np.where(
             is_open,
             np.where(day == 0, _OPEN_INITIAL, _OPEN_REPLACEMENT),
@@ -973,7 +1151,7 @@ class _Tables:
         action = _action_codes(is_open, marked.is_short[rows], book.close_kind[rows])
         cashflow = np.where(is_open, -quantity * price, quantity * price) - fee
         cashflow[cashflow == 0.0] = 0.0  # a short expiring worthless pays 0.0, not -0.0
-        return pl.DataFrame(
+        frame = pl.DataFrame(
             {
                 **self.template_columns(marked.template[rows]),
                 "trade_id": contract_columns["position_id"]
@@ -988,6 +1166,53 @@ class _Tables:
             },
             schema=TRADES_SCHEMA,
         )
+        if sales is None or sales.template.size == 0:
+            return frame
+        return self._with_sales(frame, key, sales)
+
+    def _trade_key(
+        self, template: IntArray, day: IntArray, phase: IntArray, slot: IntArray
+    ) -> IntArray:
+        """(template, day, step, leg or sale) packed into one unique integer."""
+        width = max(self.legs.template.size, len(_SALE_REASON))
+        key: IntArray = ((template * self.timeline.n_days + day) * _PHASES + phase) * width
+        return key + slot
+
+    def _with_sales(
+        self, trades: pl.DataFrame, key: IntArray, sales: CollateralSales
+    ) -> pl.DataFrame:
+        """Merge the sales of collateral into the trades, each after its day's options."""
+        kept = sales.day < self.valid_days[sales.template]
+        template, day = sales.template[kept], sales.day[kept]
+        units, price, reason = sales.units[kept], sales.price[kept], sales.reason[kept]
+        sale_key = self._trade_key(template, day, np.full(day.size, _PHASES - 1), reason)
+        order = np.argsort(sale_key, kind="stable")
+        template, day, units, price = template[order], day[order], units[order], price[order]
+        reason, sale_key = reason[order], sale_key[order]
+        number = np.arange(template.size) - np.searchsorted(template, template)
+        labels = [f"{t.slug}-v{t.version}-collateral-" for t in self.templates]
+        collateral = pl.DataFrame(
+            {
+                **self.template_columns(template),
+                "trade_id": take_strings(labels, template) + pl.Series(number).cast(pl.String),
+                "date": self.timeline.days[day],
+                "action": pl.repeat(TradeAction.SELL_COLLATERAL.value, day.size, eager=True),
+                "symbol": pl.repeat(self.timeline.symbol, day.size, eager=True),
+                "quantity": units,
+                "price": price,
+                "fee": np.zeros(day.size),
+                "cashflow": units * price,
+                "reason": _names(_SALE_REASON[reason], _REASON_BY_CODE),
+            },
+        )
+        merged = pl.concat(
+            [
+                trades.with_columns(pl.Series("__key", key)),
+                collateral.with_columns(pl.Series("__key", sale_key)),
+            ],
+            how="diagonal_relaxed",
+        )
+        return merged.sort("__key").select(TRADES_SCHEMA.names()).cast(TRADES_SCHEMA)
 
     def positions(self) -> pl.DataFrame:
         """One row per position; an incomplete template's unfinished positions stay open."""
@@ -1015,23 +1240,15 @@ class _Tables:
         ).select(POSITIONS_SCHEMA.names())
 
     def daily_path(
-        self,
-        scenario: BacktestScenario,
-        shadow: UnhedgedPath,
-        option_value: FloatArray,
-        premium: FloatArray,
-        realized: FloatArray,
-        cash: FloatArray,
-        net_value: FloatArray,
-        ltv_hedged: FloatArray,
+        self, scenario: BacktestScenario, shadow: UnhedgedPath, accounts: _Accounts
     ) -> pl.DataFrame:
         """One row per (template, day) up to each template's last valid day.
 
-        Columns that are the same for every template (the date, the underlying, the loan,
-        the unhedged LTV) are one chunk per template, every chunk a view of one
-        ``(days,)`` buffer: nothing is copied per template.
+        Columns that are the same for every template (the date, the underlying, the loan
+        unless a lender acted, the unhedged LTV) are one chunk per template, every chunk a
+        view of one ``(days,)`` buffer: nothing is copied per template.
         """
-        n_templates, n_days = net_value.shape
+        n_templates, n_days = accounts.net_value.shape
         keep = (np.arange(n_days)[None, :] < self.valid_days[:, None]).ravel()
         complete = bool(keep.all())
         schema = DAILY_PATH_SCHEMA
@@ -1047,29 +1264,43 @@ class _Tables:
             chunks = [shared.slice(0, days) for days in self.valid_days.tolist()]
             return pl.concat(chunks, rechunk=False)  # a scenario has at least one template
 
+        def either(name: str, values: FloatArray) -> pl.Series | FloatArray:
+            """Return a ``(days,)`` array shared per day, or a ``(templates, days)`` one per row."""
+            return per_day(name, values) if values.ndim == 1 else per_template(values)
+
         template = memory.empty((n_templates, n_days), np.int32)
         template[:] = np.arange(n_templates, dtype=np.int32)[:, None]
         template = per_template(template)
         portfolio = scenario.initial_portfolio
-        ltv_h = per_template(ltv_hedged)
+        ltv_h = per_template(accounts.ltv_hedged)
+        underlying = (
+            shadow.underlying_value
+            if accounts.units.ndim == 1
+            else accounts.units * self.timeline.closes[None, :]
+        )
         columns = {
             **self.template_columns(template, with_slug=True),
             "date": per_day("date", self.timeline.days.astype(np.int32)),  # pl.Date: int32
             "spot_close": per_day("spot_close", self.timeline.closes),
-            "underlying_value": per_day("underlying_value", shadow.underlying_value),
-            "option_market_value": per_template(option_value),
-            "premium_cashflow": per_template(premium),
-            "realized_option_cashflow": per_template(realized),
-            "cash": per_template(cash),
-            "net_portfolio_value": per_template(net_value),
-            "loan_amount": per_day("loan_amount", shadow.loan),
+            "underlying_units": either("underlying_units", accounts.units),
+            "underlying_value": either("underlying_value", underlying),
+            "option_market_value": per_template(accounts.option_value),
+            "premium_cashflow": per_template(accounts.premium),
+            "realized_option_cashflow": per_template(accounts.realized),
+            "cash": per_template(accounts.cash),
+            "net_portfolio_value": per_template(accounts.net_value),
+            "loan_amount": either("loan_amount", accounts.loan),
             "ltv_unhedged": per_day("ltv_unhedged", shadow.ltv),
             "ltv_hedged": ltv_h,
             "margin_call_unhedged": per_day("margin_call_unhedged", shadow.margin_call),
             "margin_call_hedged": ltv_h >= portfolio.margin_call_ltv,
+            "ltv_unhedged_after": per_day("ltv_unhedged_after", shadow.ltv_after),
+            "ltv_hedged_after": per_template(accounts.ltv_hedged_after),
         }
         frame = pl.DataFrame(columns, schema_overrides={k: schema[k] for k in columns})
-        return frame.with_columns(self._active_ids(keep).alias("active_position_ids"))
+        return frame.with_columns(self._active_ids(keep).alias("active_position_ids")).select(
+            schema.names()
+        )
 
     def _active_ids(self, keep: BoolArray) -> pl.Series:
         """Each kept (template, day) cell's open positions, in leg order, as a list column.
@@ -1091,6 +1322,8 @@ class _Tables:
             ids.take(block[block >= 0], out=views[offsets[c0] : offsets[c0 + len(block)]])
 
         for_each_block(gather, range(0, held.shape[0], _CELLS_PER_BLOCK))
+        import pyarrow as pa  # imported when first needed: `import hedgeframe` stays fast
+
         # The ids are string views into the position ids' buffers (no string is copied),
         # and a list of string views is already Polars' own layout.
         lists = pa.LargeListArray.from_arrays(

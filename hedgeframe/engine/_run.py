@@ -197,5 +197,5 @@ def run_backtest(
         trades=pl.concat([o.trades for o in outputs]),
         positions=pl.concat([o.positions for o in outputs]),
         summary=summary,
-        comparison=rank_summary(summary),
+        comparison=rank_summary(summary, forced_sales_first=scenario.initial_portfolio.lender_acts),
     )

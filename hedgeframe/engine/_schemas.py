@@ -27,6 +27,7 @@ DAILY_PATH_SCHEMA = pl.Schema(
         "template_slug": pl.String(),
         "date": pl.Date(),
         "spot_close": pl.Float64(),
+        "underlying_units": pl.Float64(),
         "underlying_value": pl.Float64(),
         "option_market_value": pl.Float64(),
         "premium_cashflow": pl.Float64(),
@@ -38,6 +39,8 @@ DAILY_PATH_SCHEMA = pl.Schema(
         "ltv_hedged": pl.Float64(),
         "margin_call_unhedged": pl.Boolean(),
         "margin_call_hedged": pl.Boolean(),
+        "ltv_unhedged_after": pl.Float64(),
+        "ltv_hedged_after": pl.Float64(),
         "active_position_ids": pl.List(pl.String()),
     }
 )
@@ -97,6 +100,14 @@ SUMMARY_METRIC_COLUMNS: dict[str, pl.DataType] = {
     "worst_drawdown_hedged": pl.Float64(),
     "days_protected_below_threshold": pl.Int64(),
     "roll_count": pl.Int64(),
+    "collateral_sold_units": pl.Float64(),
+    "collateral_sold_value": pl.Float64(),
+    "forced_sale_value": pl.Float64(),
+    "forced_sale_days": pl.Int64(),
+    "end_loan_amount": pl.Float64(),
+    "end_equity_hedged": pl.Float64(),
+    "end_equity_unhedged": pl.Float64(),
+    "forced_sale_value_unhedged": pl.Float64(),
 }
 
 SUMMARY_SCHEMA = pl.Schema(

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from hedgeframe import _memory as memory
 from hedgeframe._blocks import for_each_block
@@ -79,6 +78,8 @@ class StringViews:
         """Return ``views`` (taken from these strings) as a series sharing their bytes."""
         if views.size == 0:
             return pl.Series(self.name, [], dtype=pl.String)
+        import pyarrow as pa  # imported when first needed: `import hedgeframe` stays fast
+
         array = pa.Array.from_buffers(
             pa.string_view(), len(views), [None, pa.py_buffer(views), *self._data]
         )

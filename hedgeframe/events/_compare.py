@@ -37,6 +37,7 @@ from hedgeframe.models import (
     BacktestPortfolioState,
     BacktestScenario,
     EventPreset,
+    MarginCallPolicy,
     PricingMode,
     ProviderSnapshot,
     StrategyTemplate,
@@ -208,7 +209,7 @@ def _event_row(preset: EventPreset, run: BacktestRunResult, bars: _EventBars) ->
     """
     scenario = run.scenario_snapshot
     state = scenario.initial_portfolio
-    shadow = unhedged_path(bars.closes, state)
+    shadow = unhedged_path(bars.closes, state, bars.dates.to_numpy().astype("datetime64[D]"))
     return {
         "event_slug": preset.slug,
         "event_preset_id": preset.event_preset_id,
@@ -271,13 +272,14 @@ def _total(name: str) -> pl.Expr:
     return pl.when(column.is_not_null().any()).then(column.sum()).alias(name)
 
 
-def _across_events(summary: pl.DataFrame) -> pl.DataFrame:
+def _across_events(summary: pl.DataFrame, *, forced_sales_first: bool) -> pl.DataFrame:
     """Totals and worst cases per template over all events, ranked by the SPEC rule.
 
     The ranking reuses :func:`~hedgeframe.engine.rank_summary` on the totals: fewer hedged
     margin-call days over all events, then the worst hedged LTV, then the total hedge cost,
-    then the total hedged end value; a template incomplete in any event ranks after every
-    complete one, those that ran more days (over all events) first.
+    then the total hedged end value (under a ``cure`` or ``liquidate`` policy, the
+    collateral sold on margin calls over all events first, SPEC 9.2); a template incomplete
+    in any event ranks after every complete one, those that ran more days first.
     """
     key = ["template_slug", "template_id", "template_version"]
     totals = summary.group_by(key, maintain_order=True).agg(
@@ -297,6 +299,8 @@ def _across_events(summary: pl.DataFrame) -> pl.DataFrame:
         _total("total_hedge_cost"),
         pl.col("hedge_cost_pct").mean().alias("mean_hedge_cost_pct"),
         _total("end_value_hedged_net"),
+        _total("forced_sale_value"),
+        _total("forced_sale_value_unhedged"),
     )
     ranked = rank_summary(
         totals.with_columns(
@@ -304,7 +308,8 @@ def _across_events(summary: pl.DataFrame) -> pl.DataFrame:
             .then(pl.lit("complete"))
             .otherwise(pl.lit("incomplete"))
             .alias("status")
-        )
+        ),
+        forced_sales_first=forced_sales_first,
     ).rename({"end_value_hedged_net": "total_end_value_hedged_net"})
     return ranked.select(ACROSS_EVENTS_SCHEMA.names()).cast(ACROSS_EVENTS_SCHEMA)
 
@@ -421,7 +426,9 @@ def compare_events(
         runs=runs,
         events=events,
         summary=summary,
-        across_events=_across_events(summary),
+        across_events=_across_events(
+            summary, forced_sales_first=position.margin_call_policy is not MarginCallPolicy.NONE
+        ),
         normalized_paths=pl.concat([normalized for normalized, _ in paths]),
         ltv_paths=pl.concat([ltv for _, ltv in paths]),
         warnings=warnings,

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hedgeframe.models import (
     BacktestPortfolioState,
+    MarginCallPolicy,
 )
 from hedgeframe.models._base import FrozenModel, check_ratio
 
@@ -36,6 +37,9 @@ class EventPortfolio(FrozenModel):
         Cash beside the underlying, as a fraction of the underlying's first-day value.
     financing_rate
         Rate the cash accrues at (SPEC section 4 step 1).
+    loan_rate, margin_call_policy, cure_ltv
+        The loan's interest and what a margin call does (SPEC 9.2; default: no interest,
+        the call is only flagged).
     currency
         Reporting currency.
 
@@ -51,6 +55,9 @@ class EventPortfolio(FrozenModel):
     margin_call_ltv: float = Field(default=0.75, gt=0.0, allow_inf_nan=False)
     cash_ratio: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
+    loan_rate: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    margin_call_policy: MarginCallPolicy = MarginCallPolicy.NONE
+    cure_ltv: float = Field(default=0.60, gt=0.0, lt=1.0, allow_inf_nan=False)
     currency: str = Field(default="USD", min_length=3, max_length=3)
 
     @model_validator(mode="before")
@@ -93,6 +100,9 @@ class EventPortfolio(FrozenModel):
             margin_call_ltv=state.margin_call_ltv,
             cash_ratio=state.cash_balance / underlying,
             financing_rate=state.financing_rate,
+            loan_rate=state.loan_rate,
+            margin_call_policy=state.margin_call_policy,
+            cure_ltv=state.cure_ltv,
             currency=state.currency,
         )
 
@@ -113,6 +123,9 @@ class EventPortfolio(FrozenModel):
             margin_call_ltv=self.margin_call_ltv,
             cash_balance=cash,
             financing_rate=self.financing_rate,
+            loan_rate=self.loan_rate,
+            margin_call_policy=self.margin_call_policy,
+            cure_ltv=self.cure_ltv,
         )
 
     def describe(self) -> str:
@@ -124,7 +137,13 @@ class EventPortfolio(FrozenModel):
         )
         cash = f" plus cash of {self.cash_ratio:.1%} of it" if self.cash_ratio else ""
         rate = f"; cash accrues at {self.financing_rate:.2%}" if self.financing_rate else ""
+        interest = f"; the loan accrues {self.loan_rate:.2%}" if self.loan_rate else ""
+        lender = {
+            MarginCallPolicy.NONE: "",
+            MarginCallPolicy.CURE: f" (cured by selling collateral down to {self.cure_ltv:.0%})",
+            MarginCallPolicy.LIQUIDATE: " (everything sold on the first call)",
+        }[self.margin_call_policy]
         return (
             f"{size} at each event's first close{cash}; loan {self.loan_to_value:.0%} of the "
-            f"collateral; margin call at LTV {self.margin_call_ltv:.0%}{rate}"
+            f"collateral{interest}; margin call at LTV {self.margin_call_ltv:.0%}{lender}{rate}"
         )

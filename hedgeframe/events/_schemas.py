@@ -86,6 +86,8 @@ ACROSS_EVENTS_SCHEMA: Final = pl.Schema(
         "total_hedge_cost": pl.Float64(),
         "mean_hedge_cost_pct": pl.Float64(),
         "total_end_value_hedged_net": pl.Float64(),
+        "forced_sale_value": pl.Float64(),
+        "forced_sale_value_unhedged": pl.Float64(),
     }
 )
 """One row per template over all events: totals, worst cases, ranks; ranked by the SPEC
@@ -108,9 +110,11 @@ LTV_PATHS_SCHEMA: Final = pl.Schema(
         **_PATH_KEY,
         "ltv_unhedged": pl.Float64(),
         "ltv_hedged": pl.Float64(),
+        "loan_amount": pl.Float64(),
         "margin_call_ltv": pl.Float64(),
         "margin_call_unhedged": pl.Boolean(),
         "margin_call_hedged": pl.Boolean(),
     }
 )
-"""LTV per (event, template, day) against the margin-call threshold."""
+"""LTV per (event, template, day) against the margin-call threshold, and the template's loan
+that day (it grows with a loan rate and falls when collateral repays it, SPEC 9.2)."""

@@ -18,6 +18,7 @@ from hedgeframe.models._enums import (
     EventType,
     ExecutionTiming,
     LegSide,
+    MarginCallPolicy,
     MarkStatus,
     OptionType,
     PricingMode,
@@ -51,6 +52,7 @@ from hedgeframe.models._results import (
 )
 from hedgeframe.models._template import (
     WEIGHT_TOLERANCE,
+    DeRiskRule,
     EntryPolicy,
     RollPolicy,
     StrategyTemplate,
@@ -69,6 +71,7 @@ __all__ = [
     "BenchmarkMode",
     "ContractMode",
     "ContractRounding",
+    "DeRiskRule",
     "EntryPolicy",
     "EntryTiming",
     "EventPreset",
@@ -82,6 +85,7 @@ __all__ = [
     "HistoricalOptionPosition",
     "HistoricalOptionQuote",
     "LegSide",
+    "MarginCallPolicy",
     "MarkStatus",
     "OptionSnapshot",
     "OptionSnapshotQuery",

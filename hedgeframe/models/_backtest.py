@@ -13,6 +13,7 @@ from hedgeframe.models._enums import (
     BenchmarkMode,
     ContractRounding,
     ExecutionTiming,
+    MarginCallPolicy,
     PricingMode,
     RunStatus,
     ValuationFrequency,
@@ -35,7 +36,12 @@ def _new_id() -> str:
 
 
 class BacktestPortfolioState(FrozenModel):
-    """The collateral and loan at day 0, in neutral ``underlying_units``."""
+    """The collateral and loan at day 0, in neutral ``underlying_units``, and the lender.
+
+    ``loan_rate`` accrues on the loan each day (SPEC 9.2 step 1); ``margin_call_policy``
+    says what a margin call does (``none``: it is flagged; ``cure``: collateral is sold
+    down to ``cure_ltv``; ``liquidate``: everything is sold on the first call).
+    """
 
     currency: str = Field(default="USD", min_length=3, max_length=3)
     underlying_units: float = Field(gt=0.0, allow_inf_nan=False)
@@ -44,11 +50,36 @@ class BacktestPortfolioState(FrozenModel):
     margin_call_ltv: float = Field(gt=0.0, allow_inf_nan=False)
     cash_balance: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
+    loan_rate: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
+    margin_call_policy: MarginCallPolicy = MarginCallPolicy.NONE
+    cure_ltv: float = Field(default=0.60, gt=0.0, allow_inf_nan=False)
 
     @field_validator("margin_call_ltv")
     @classmethod
     def _ltv_is_a_ratio(cls, value: float) -> float:
         return check_ratio(value, "margin_call_ltv", high=1.0)
+
+    @field_validator("cure_ltv")
+    @classmethod
+    def _cure_is_a_ratio(cls, value: float) -> float:
+        return check_ratio(value, "cure_ltv", high=1.0, inclusive=False)
+
+    @model_validator(mode="after")
+    def _cure_below_the_call(self) -> Self:
+        if self.margin_call_policy is MarginCallPolicy.CURE and not (
+            self.cure_ltv < self.margin_call_ltv
+        ):
+            msg = (
+                f"cure_ltv {self.cure_ltv} must be below margin_call_ltv "
+                f"{self.margin_call_ltv}: a cure sells collateral down to it"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def lender_acts(self) -> bool:
+        """Whether a margin call triggers a sale (policy ``cure`` or ``liquidate``)."""
+        return self.margin_call_policy is not MarginCallPolicy.NONE
 
     @model_validator(mode="after")
     def _loan_below_collateral(self) -> Self:

@@ -79,6 +79,8 @@ class FrozenModel(BaseModel):
         extra="forbid",
         ser_json_inf_nan="constants",
         validate_default=True,
+        # Each model's validator is built on its first use, not on `import hedgeframe`.
+        defer_build=True,
     )
 
     def __init__(self, /, **data: Any) -> None:

@@ -12,6 +12,7 @@ __all__ = [
     "EventType",
     "ExecutionTiming",
     "LegSide",
+    "MarginCallPolicy",
     "MarkStatus",
     "OptionType",
     "PricingMode",
@@ -38,6 +39,18 @@ class TemplateKind(StrEnum):
     PUT_SPREAD = "put_spread"
     COLLAR_SPREAD = "collar_spread"
     UNHEDGED = "unhedged"
+    DE_RISK = "de_risk"
+
+
+class MarginCallPolicy(StrEnum):
+    """What the lender does on a margin call (SPEC 9.2)."""
+
+    NONE = "none"
+    """Flag the day, nothing more (SPEC section 4)."""
+    CURE = "cure"
+    """Sell collateral at the close down to ``cure_ltv``."""
+    LIQUIDATE = "liquidate"
+    """On the first call, sell every unit and close every option position."""
 
 
 class TemplateStatus(StrEnum):
@@ -149,6 +162,7 @@ class TradeAction(StrEnum):
     BUY_CLOSE = "buy_close"
     EXPIRE = "expire"
     ROLL = "roll"
+    SELL_COLLATERAL = "sell_collateral"
 
 
 class TradeReason(StrEnum):
@@ -158,6 +172,10 @@ class TradeReason(StrEnum):
     SCHEDULED_ROLL = "scheduled_roll"
     EXPIRY = "expiry"
     SCENARIO_END = "scenario_end"
+    DE_RISK_INITIAL = "de_risk_initial"
+    DE_RISK_TRIGGER = "de_risk_trigger"
+    MARGIN_CALL_CURE = "margin_call_cure"
+    MARGIN_CALL_LIQUIDATION = "margin_call_liquidation"
 
 
 class EventType(StrEnum):

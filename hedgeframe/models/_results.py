@@ -20,7 +20,7 @@ __all__ = [
 
 
 class BacktestSummaryMetrics(FrozenModel):
-    """Compact per-template metrics; SPEC section 4 defines each one.
+    """Compact per-template metrics; SPEC sections 4 and 9.2 define each one.
 
     A metric is null (``None``) where no day exists to compute it on: a template that ran
     no day has only ``start_value`` (SPEC 9.3).
@@ -39,13 +39,26 @@ class BacktestSummaryMetrics(FrozenModel):
     worst_drawdown_hedged: float | None
     days_protected_below_threshold: int | None
     roll_count: int | None
+    collateral_sold_units: float | None = 0.0
+    collateral_sold_value: float | None = 0.0
+    forced_sale_value: float | None = 0.0
+    forced_sale_days: int | None = 0
+    end_loan_amount: float | None = None
+    end_equity_hedged: float | None = None
+    end_equity_unhedged: float | None = None
+    forced_sale_value_unhedged: float | None = 0.0
 
 
 class BacktestDailyPoint(FrozenModel):
-    """One template's state at one day's close, after that day's trades."""
+    """One template's state at one day's close, after that day's trades.
+
+    The LTVs and margin-call flags are taken before the lender acts (SPEC 9.2 step 8), the
+    money (``underlying_units`` to ``loan_amount``) and ``ltv_*_after`` after it.
+    """
 
     date: date
     spot_close: float
+    underlying_units: float | None = None
     underlying_value: float
     option_market_value: float
     premium_cashflow: float
@@ -57,6 +70,8 @@ class BacktestDailyPoint(FrozenModel):
     ltv_hedged: float
     margin_call_unhedged: bool
     margin_call_hedged: bool
+    ltv_unhedged_after: float | None = None
+    ltv_hedged_after: float | None = None
     active_position_ids: list[str] = Field(default_factory=list)
 
 

@@ -30,6 +30,7 @@ from hedgeframe.models._enums import (
 __all__ = [
     "MAX_SPOT_PCT",
     "WEIGHT_TOLERANCE",
+    "DeRiskRule",
     "EntryPolicy",
     "RollPolicy",
     "StrategyTemplate",
@@ -195,6 +196,45 @@ class TemplateLeg(FrozenModel):
         )
 
 
+class DeRiskRule(FrozenModel):
+    """The de-risking baseline (SPEC 9.2): borrow less instead of buying a hedge.
+
+    On the first day ``sell_fraction`` of the units is sold and the proceeds repay the
+    loan; then, each day the hedged LTV reaches ``trigger_ltv``, collateral is sold down to
+    ``target_ltv``. Both thresholds or neither.
+    """
+
+    sell_fraction: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
+    trigger_ltv: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    target_ltv: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Self:
+        trigger, target = self.trigger_ltv, self.target_ltv
+        if (trigger is None) != (target is None):
+            msg = f"give trigger_ltv and target_ltv together (got {trigger} and {target})"
+            raise ValueError(msg)
+        if trigger is not None and target is not None:
+            check_ratio(trigger, "trigger_ltv", high=1.0)
+            if not target < trigger:
+                msg = f"target_ltv {target} must be below trigger_ltv {trigger}"
+                raise ValueError(msg)
+        return self
+
+    def __str__(self) -> str:
+        first = (
+            f"sell {self.sell_fraction:.0%} of the units on the first day to repay the loan"
+            if self.sell_fraction
+            else "no sale on the first day"
+        )
+        trigger = (
+            f"; sell down to LTV {self.target_ltv:.0%} whenever it reaches {self.trigger_ltv:.0%}"
+            if self.trigger_ltv is not None and self.target_ltv is not None
+            else ""
+        )
+        return f"de-risk: {first}{trigger}"
+
+
 def _new_template_id() -> str:
     return str(uuid.uuid4())
 
@@ -214,6 +254,7 @@ class StrategyTemplate(FrozenModel):
     legs: list[TemplateLeg] = Field(default_factory=list, max_length=20)
     roll_policy: RollPolicy = Field(default_factory=RollPolicy)
     entry_policy: EntryPolicy = Field(default_factory=EntryPolicy)
+    de_risk: DeRiskRule | None = None
     tags: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
@@ -233,6 +274,12 @@ class StrategyTemplate(FrozenModel):
             msg = f"leg_id values must be unique within a template (got {leg_ids})"
             raise ValueError(msg)
         _check_kind(self.template_kind, self.legs)
+        if (self.template_kind is TemplateKind.DE_RISK) != (self.de_risk is not None):
+            msg = (
+                "a de_risk template needs a de_risk rule and no other kind takes one "
+                f"(kind {self.template_kind}, de_risk {self.de_risk})"
+            )
+            raise ValueError(msg)
         longs = [leg for leg in self.legs if leg.side is LegSide.LONG]
         if longs:
             total = math.fsum(leg.allocation_weight for leg in longs)
@@ -253,6 +300,8 @@ class StrategyTemplate(FrozenModel):
 
     def describe(self) -> str:
         """Say the template's rule in words: its legs, and how they roll."""
+        if self.de_risk is not None:
+            return str(self.de_risk)
         if not self.legs:
             return "no hedge: the collateral and the loan alone"
         policy = self.roll_policy
@@ -277,6 +326,7 @@ _LONG_PUT, _SHORT_PUT = (LegSide.LONG, OptionType.PUT), (LegSide.SHORT, OptionTy
 _SHORT_CALL = (LegSide.SHORT, OptionType.CALL)
 _KIND_LEGS: dict[TemplateKind, tuple[str, frozenset[tuple[LegSide, OptionType]]]] = {
     TemplateKind.UNHEDGED: ("no legs", frozenset()),
+    TemplateKind.DE_RISK: ("no option legs", frozenset()),
     TemplateKind.PROTECTIVE_PUT: ("exactly one long put", frozenset({_LONG_PUT})),
     TemplateKind.LADDERED_PUT: ("two or more long puts", frozenset({_LONG_PUT})),
     TemplateKind.COLLAR: ("long puts and short calls", frozenset({_LONG_PUT, _SHORT_CALL})),

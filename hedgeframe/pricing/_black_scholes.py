@@ -19,13 +19,13 @@ is checked against the numpy form in ``tests/pricing/test_black_scholes_expr.py`
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.special import ndtr
 
 __all__ = [
     "black_scholes_delta",
@@ -148,6 +148,19 @@ def _discount(rate: _FloatArray, t: _FloatArray) -> _FloatArray:
     return np.exp(-(rate * t))
 
 
+@functools.cache
+def _ndtr() -> np.ufunc:
+    """Return scipy's standard normal CDF, imported on the first price.
+
+    Importing ``scipy.special`` takes about as long as the rest of ``import hedgeframe``
+    (0.1-0.2 s), and only pricing needs it.
+    """
+    from scipy.special import ndtr
+
+    cdf: np.ufunc = ndtr
+    return cdf
+
+
 class _Setup:
     """Validated, broadcast-ready inputs and the terms price and delta share."""
 
@@ -213,7 +226,7 @@ class _Setup:
                 np.negative(d, out=d)
         else:
             np.multiply(d, self.sign, out=d)
-        result: _FloatArray = ndtr(d, out=d)
+        result: _FloatArray = _ndtr()(d, out=d)
         return result
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from hedgeframe.models import MarginCallPolicy
 from hedgeframe.report._describe import (
     DAILY_CLOSES_CAVEAT,
     LTV_DEFINITIONS,
@@ -28,6 +29,7 @@ from hedgeframe.report._format import (
     ACROSS_COLUMNS,
     EVENT_SUMMARY_COLUMNS,
     EVENTS_COLUMNS,
+    FORCED_SALES_COLUMNS,
     fmt_int,
     fmt_ltv,
     fmt_money,
@@ -163,6 +165,29 @@ def _event_section(
     )
 
 
+def _forced_sales(comparison: EventComparison) -> str:
+    """Show the collateral sold on margin calls, with and without each hedge (SPEC 9.2).
+
+    Shown when the lender acts on a call (``cure`` or ``liquidate``); otherwise a call is
+    only flagged and nothing is sold.
+    """
+    policy = comparison.portfolio.margin_call_policy
+    if policy is MarginCallPolicy.NONE:
+        return ""
+    sales = comparison.across_events.with_columns(
+        (pl.col("forced_sale_value_unhedged") - pl.col("forced_sale_value")).alias(
+            "forced_sales_avoided"
+        )
+    )
+    return (
+        "<h3 id='forced-sales'>Forced sales</h3>"
+        f"<p>Collateral the lender sold on margin calls (policy <code>{policy.value}</code>), "
+        f"in {esc(comparison.portfolio.currency)} over every event, without a hedge and with "
+        "each; the rank puts fewer forced sales first.</p>"
+        + table(sales, FORCED_SALES_COLUMNS, highlight_first=True)
+    )
+
+
 def build_html(comparison: EventComparison, charts: Sequence[Chart]) -> str:
     """Return the report as one HTML document with the charts embedded as base64 PNG."""
     by_name = {chart.name: chart for chart in charts}
@@ -194,6 +219,7 @@ def build_html(comparison: EventComparison, charts: Sequence[Chart]) -> str:
         + "<h2 id='across'>Across events</h2>"
         "<p>Ranked by the totals over every event (see Ranking above).</p>"
         + table(comparison.across_events, ACROSS_COLUMNS, highlight_first=True)
+        + _forced_sales(comparison)
         + "<h3>Rank in each event</h3>"
         + _rank_heat_table(comparison)
         + chart_html(by_name["ranks-heatmap"])

@@ -15,6 +15,7 @@ __all__ = [
     "ACROSS_COLUMNS",
     "EVENTS_COLUMNS",
     "EVENT_SUMMARY_COLUMNS",
+    "FORCED_SALES_COLUMNS",
     "NUMERIC_FORMATS",
     "RUN_COMPARISON_COLUMNS",
     "TRADE_COLUMNS",
@@ -156,3 +157,12 @@ EVENTS_COLUMNS: Final[list[Column]] = [
     ("margin_call_days_unhedged", "margin-call days unhedged", fmt_int),
 ]
 """The events overview."""
+
+FORCED_SALES_COLUMNS: Final[list[Column]] = [
+    ("rank", "rank", fmt_int),
+    ("template_slug", "template", fmt_text),
+    ("forced_sale_value_unhedged", "forced sales unhedged", fmt_money),
+    ("forced_sale_value", "forced sales hedged", fmt_money),
+    ("forced_sales_avoided", "forced sales avoided", fmt_money),
+]
+"""Collateral sold on margin calls over all events, with and without each hedge (SPEC 9.2)."""

@@ -120,6 +120,31 @@ def value_chart(
     return Chart(name=name, title=title, alt=alt, figure=axes.figure, event_slug=event_slug)
 
 
+def _plot_loans(axes: Any, paths: pl.DataFrame, styles: Mapping[str, SeriesStyle]) -> float:
+    """Draw each template's loan, as a share of the first day's collateral, when it moves.
+
+    A loan rate grows the loan and a sale of collateral repays it (SPEC 9.2); a constant
+    loan is already the LTV's numerator and draws nothing. Returns the largest share drawn.
+    """
+    if "loan_amount" not in paths.columns:
+        return 0.0
+    loans = paths.get_column("loan_amount")
+    if loans.min() == loans.max():
+        return 0.0
+    largest, label = 0.0, "loan / first day's collateral (dotted)"
+    for slug, style in styles.items():
+        rows = paths.filter(pl.col("template_slug") == slug)
+        if not rows.height:
+            continue
+        first = rows.row(0, named=True)
+        collateral = first["loan_amount"] / first["ltv_unhedged"]
+        share = rows.get_column("loan_amount").to_numpy() / collateral
+        axes.plot(_dates(rows), share, color=style.color, linestyle=":", linewidth=1.2, label=label)
+        label = "_nolegend_"
+        largest = max(largest, float(np.nanmax(share)))
+    return largest
+
+
 def ltv_chart(
     paths: pl.DataFrame,
     styles: Mapping[str, SeriesStyle],
@@ -130,7 +155,11 @@ def ltv_chart(
     mark: Mark | None = None,
     event_slug: str | None = None,
 ) -> Chart:
-    """Chart each loan-to-value path against the dashed red margin-call line, from 0 %."""
+    """Chart each loan-to-value path against the dashed red margin-call line, from 0 %.
+
+    Where the loan moves (interest, or collateral sold to repay it), each template's loan
+    is drawn dotted as a share of the first day's collateral, on the same axis.
+    """
     from matplotlib.ticker import PercentFormatter
 
     axes = new_axes(11.0, 4.0)
@@ -152,6 +181,7 @@ def ltv_chart(
         label=f"margin call at LTV {threshold:.0%}",
         zorder=2.5,
     )
+    largest = max(largest, _plot_loans(axes, paths, styles))
     axes.set_ylim(bottom=0.0, top=max(largest, threshold) * 1.08)
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     axes.set_ylabel("loan-to-value")

@@ -59,6 +59,8 @@ TINY = [
     "--ingest-rows",
     "9000",
     "--no-memory",
+    "--import-runs",
+    "2",
 ]
 MACHINE_KEYS = {
     "cpu",
@@ -80,6 +82,8 @@ OK_VARIANTS = {
     ("B5", "bars-20y"),
     ("B8", "cboe"),
     ("B8", "generic"),
+    ("B9", "import"),
+    ("B9", "floor"),
 }
 
 
@@ -111,7 +115,7 @@ def document(tiny_run: Outcome) -> dict[str, Any]:
 
 def test_the_tiny_run_succeeds_and_prints_every_case(tiny_run: Outcome) -> None:
     assert tiny_run.code == 0, tiny_run.stdout
-    for case in ("B1", "B2", "B3", "B4", "B5", "B8"):
+    for case in ("B1", "B2", "B3", "B4", "B5", "B8", "B9"):
         assert f"\n{case}  " in tiny_run.stdout
     assert "numbers equal the reference to 1e-9 relative" in tiny_run.stdout
     assert "results:" in tiny_run.stdout
@@ -136,7 +140,7 @@ def test_json_holds_machine_config_rows_and_targets(document: dict[str, Any]) ->
     rows = document["rows"]
     assert [set(row) for row in rows] == [set(ROW_SCHEMA.names())] * len(rows)
     assert {(row["case"], row["variant"]) for row in rows} >= OK_VARIANTS
-    assert {row["case"] for row in rows} == {"B1", "B2", "B3", "B4", "B5", "B8"}
+    assert {row["case"] for row in rows} == {"B1", "B2", "B3", "B4", "B5", "B8", "B9"}
     for row in rows:
         assert row["status"] in {"ok", "not available"}
         if row["status"] == "not available":

@@ -53,11 +53,16 @@ def test_demo_end_to_end(tmp_path: Path, cli: Run) -> None:
     assert len(list((out / "charts").glob("*.png"))) == 2 + 2 * len(SAMPLE_EVENTS)
     glob = out / "across_events" / "*" / "*.parquet"
     ranks = _sql(
-        f"SELECT rank, events FROM read_parquet('{glob}', hive_partitioning = true) ORDER BY rank"
+        f"SELECT rank, events FROM read_parquet('{glob}', hive_partitioning = true) "
+        "ORDER BY comparison_id, rank"
     )
-    assert ranks == [(rank, 7) for rank in range(1, len(hf.demo_templates()) + 1)]
+    # Two comparisons: the default portfolio, and the same with a lender (4 %, cure).
+    each = [(rank, 7) for rank in range(1, len(hf.demo_templates()) + 1)]
+    assert ranks == each + each
+    assert "With a lender: loan at 4 % a year" in stdout
+    assert (out / "report-lender.html").is_file()
     comparison = pl.read_parquet(out / "comparison" / "*" / "*.parquet", hive_partitioning=True)
-    assert comparison["run_id"].n_unique() == len(SAMPLE_EVENTS)
+    assert comparison["run_id"].n_unique() == 2 * len(SAMPLE_EVENTS)
     assert set(comparison["status"]) == {"complete"}
 
 

@@ -62,7 +62,7 @@ def test_nulls_are_refused() -> None:
 
 def test_a_take_larger_than_a_block_is_gathered_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     # Blocks on a pool of two threads.
-    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: 2)
+    monkeypatch.setattr("hedgeframe._blocks.thread_count", lambda: 2)
     strings = [f"position-{i}" if i % 3 else f"p{i}" for i in range(5_000)]
     index = np.random.default_rng(3).integers(0, len(strings), 2 * _ROWS_PER_BLOCK + 11)
     taken = take_strings(strings, index)

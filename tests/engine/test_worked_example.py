@@ -83,7 +83,20 @@ DAILY_FLOATS: Final = (
     "ltv_hedged",
 )
 DAILY_BOOLS: Final = ("margin_call_unhedged", "margin_call_hedged")
+LENDER_METRICS: Final = frozenset(
+    {
+        "collateral_sold_units",
+        "collateral_sold_value",
+        "forced_sale_value",
+        "forced_sale_days",
+        "end_loan_amount",
+        "end_equity_hedged",
+        "end_equity_unhedged",
+        "forced_sale_value_unhedged",
+    }
+)
 SUMMARY_INTS: Final = (
+    "forced_sale_days",
     "margin_call_days_unhedged",
     "margin_call_days_hedged",
     "days_protected_below_threshold",
@@ -257,7 +270,11 @@ def test_daily_points_match_golden(outputs: Outputs) -> None:
 
 def test_summary_matches_golden(outputs: Outputs) -> None:
     golden = {row["metric"]: row["value"] for row in read_golden("summary")}
-    for name, value in golden.items():
+    # The SPEC 9.2 metrics (no loan interest, no lender action here: nothing sold, the
+    # loan and equities as the section-4 numbers give them) are the engine's only.
+    checked = {name: value for name, value in golden.items() if name in outputs.summary}
+    assert checked.keys() >= golden.keys() - LENDER_METRICS
+    for name, value in checked.items():
         where = f"{INPUTS}\nsummary {name}: expected {value}, got {outputs.summary[name]}"
         if name in SUMMARY_INTS:
             assert outputs.summary[name] == int(value), where
@@ -265,7 +282,7 @@ def test_summary_matches_golden(outputs: Outputs) -> None:
             assert close_to(outputs.summary[name], float(value)), where
     status = {"template_slug", "status", "complete", "days_run", "incomplete_reason"}
     assert (
-        golden.keys()
+        checked.keys()
         == {key for key in outputs.summary if key not in {"template_id", "template_version"}}
         - status
     ), f"golden metrics {sorted(golden)}"

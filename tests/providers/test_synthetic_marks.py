@@ -23,7 +23,7 @@ def test_blocked_marks_equal_one_black_scholes_call_over_the_batch(
     cores: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One thread, or a pool of four.
-    monkeypatch.setattr("hedgeframe._blocks.usable_cores", lambda: cores)
+    monkeypatch.setattr("hedgeframe._blocks.thread_count", lambda: cores)
     provider = hf.SyntheticHistoricalProvider(
         hf.sample_store(), volatility=hf.TrailingRealizedVol(21), rate=0.02, spread_pct=0.01
     )

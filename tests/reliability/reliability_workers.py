@@ -67,6 +67,11 @@ PRELOAD = [
     "hedgeframe.repositories",
     "hedgeframe.data",
     "hedgeframe.engine",
+    # What `import hedgeframe` leaves for first use: a child's first price and first
+    # result table would otherwise import them inside the kill window.
+    "scipy.special",
+    "pyarrow",
+    "filelock",
     "reliability_workers",
     "reliability_freeze",  # last: freezes everything above (see its docstring)
 ]

@@ -14,13 +14,21 @@ import numpy as np
 import polars as pl
 import pytest
 
+from hedgeframe import sample as sample_module
 from hedgeframe.data import UNDERLYING_BAR_SCHEMA, MarketDataStore, get_calendar
 from hedgeframe.errors import MissingMarketDataError
-from hedgeframe.sample import SAMPLE_STORE_ENV, SAMPLE_SYMBOLS, sample_store, sample_store_path
+from hedgeframe.sample import (
+    BUNDLED_STORE,
+    SAMPLE_STORE_ENV,
+    SAMPLE_SYMBOLS,
+    sample_store,
+    sample_store_path,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DATASETS = REPO / "datasets"
 CHECKSUMS = DATASETS / "checksums.sha256"
+STORE = REPO / "hedgeframe" / "sample-store"
 
 EXPECTED = {
     # symbol: (rows, first date, last date, source)
@@ -45,9 +53,10 @@ def _build_script() -> ModuleType:
     return module
 
 
-def test_sample_store_is_the_bundled_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sample_store_is_the_package_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SAMPLE_STORE_ENV, raising=False)
-    assert sample_store_path() == DATASETS / "store"
+    assert sample_store_path() == BUNDLED_STORE == STORE
+    assert _build_script().STORE == STORE  # the rebuild writes where the package reads
     assert SAMPLE_SYMBOLS == ("^GSPC", "^IXIC", "^VIX")
 
 
@@ -110,18 +119,16 @@ def _checksum_lines() -> list[tuple[str, str]]:
 def test_checksums_match_every_committed_parquet_file() -> None:
     listed = _checksum_lines()
     on_disk = sorted(
-        path.relative_to(DATASETS).as_posix()
-        for path in (DATASETS / "store").rglob("*")
-        if path.is_file()
+        path.relative_to(REPO).as_posix() for path in STORE.rglob("*") if path.is_file()
     )
     assert sorted(name for _, name in listed) == on_disk
     assert len(listed) == 20 + 20 + 6
     for digest, name in listed:
-        assert hashlib.sha256((DATASETS / name).read_bytes()).hexdigest() == digest, name
+        assert hashlib.sha256((REPO / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_duckdb_reads_the_whole_store_with_one_glob() -> None:
-    glob = (DATASETS / "store" / "underlying" / "*" / "*" / "*.parquet").as_posix()
+    glob = (STORE / "underlying" / "*" / "*" / "*.parquet").as_posix()
     relation = duckdb.sql(
         f"SELECT symbol, count(*) FROM read_parquet('{glob}', hive_partitioning = true) "
         "GROUP BY symbol ORDER BY symbol"
@@ -133,14 +140,15 @@ def test_duckdb_reads_the_whole_store_with_one_glob() -> None:
 
 def test_rebuild_gives_the_same_rows(tmp_path: Path) -> None:
     build = _build_script()
-    counts = build.build(tmp_path / "store", tmp_path / "checksums.sha256")
+    rebuilt_at = tmp_path / "hedgeframe" / "sample-store"
+    counts = build.build(rebuilt_at, tmp_path / "checksums.sha256", base=tmp_path)
     assert counts == {symbol: rows for symbol, (rows, *_) in EXPECTED.items()}
-    rebuilt = MarketDataStore(tmp_path / "store")
+    rebuilt = MarketDataStore(rebuilt_at)
     for symbol in SAMPLE_SYMBOLS:
         assert rebuilt.underlying_bars(symbol).equals(sample_store().underlying_bars(symbol))
     names = [line[66:] for line in (tmp_path / "checksums.sha256").read_text().splitlines()]
     assert names == [name for _, name in _checksum_lines()]
-    assert not list((tmp_path / "store").glob("*.lock"))
+    assert not list(rebuilt_at.glob("*.lock"))
 
 
 def test_env_var_points_at_another_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,10 +160,21 @@ def test_env_var_points_at_another_store(tmp_path: Path, monkeypatch: pytest.Mon
     assert sample_store().symbols() == ["X"]
 
 
-def test_missing_store_says_how_to_build_it(
+def test_a_missing_env_store_names_the_folder_and_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(SAMPLE_STORE_ENV, str(tmp_path / "nowhere"))
-    with pytest.raises(MissingMarketDataError, match=r"python datasets/build_sample\.py") as err:
+    with pytest.raises(MissingMarketDataError, match=rf"\${SAMPLE_STORE_ENV}") as err:
         sample_store()
     assert str(tmp_path / "nowhere") in str(err.value)
+
+
+def test_a_missing_bundled_store_says_how_to_get_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SAMPLE_STORE_ENV, raising=False)
+    monkeypatch.setattr(sample_module, "BUNDLED_STORE", tmp_path / "gone")
+    with pytest.raises(MissingMarketDataError, match=r"reinstall hedgeframe") as err:
+        sample_store()
+    assert "python datasets/build_sample.py" in str(err.value)
+    assert str(tmp_path / "gone") in str(err.value)
