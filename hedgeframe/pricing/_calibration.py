@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.optimize import least_squares
 
 from hedgeframe.errors import BadInputError, MissingMarketDataError
 from hedgeframe.pricing._black_scholes import black_scholes_price_is_call, black_scholes_vega
@@ -394,6 +393,9 @@ def calibrate_surface(
         model = surface_days(values).sigma(chain.day, chain.log_moneyness, chain.tau)
         result: FloatArray = chain.weight * (model - chain.market_vol)
         return result
+
+    # Imported on first use: scipy.optimize alone takes longer than `import hedgeframe`.
+    from scipy.optimize import least_squares
 
     solution = least_squares(residuals, first, bounds=(low, high), method="trf")
     if not solution.success:
