@@ -9,6 +9,7 @@ fresh subprocess per case (``benchmarks/memory.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -38,9 +39,12 @@ from benchmarks.workloads import (
     CHAIN_END,
     CHAIN_START,
     DIVIDEND_YIELD,
+    FLAT_SURFACE,
     RATE,
     RUN_MODES,
     SPREAD_PCT,
+    SURFACE,
+    SURFACE_SKEW,
     SYMBOL,
     VOL_WINDOW,
     BookSize,
@@ -54,6 +58,7 @@ from benchmarks.workloads import (
     prepare_synthetic,
     snapshot_provider_class,
     spread_days,
+    synthetic_provider,
     template_grid,
     timed,
     timed_each,
@@ -75,7 +80,18 @@ B2_MIN_POSITION_DAYS_PER_S: Final = 5e6
 B2_MAX_VS_ROOFLINE: Final = 4.0
 B2_MIN_SPEEDUP_VS_REFERENCE: Final = 50.0
 B2_MAX_PEAK_MIB: Final = 2048.0
+B2_SURFACE_MIN_RATE_VS_FLAT: Final = 0.7
 B3_MIN_POSITION_DAYS_PER_S: Final = 1e6
+B3_CALIBRATION_MAX_S: Final = 10.0
+CALIBRATION_EVERY: Final = 5
+"""B3's calibration fits every 5th chain day: 250 days over the 5-year chain."""
+CALIBRATION_TRUTH: Final = {
+    "atm_ratio": 1.0,
+    "skew": -3.0,
+    "long_run_vol": 0.18,
+    "mean_reversion": 1.5,
+}
+"""What ``write_synthetic_chain`` prices with: the fit must give it back to 1e-3."""
 B5_MAX_SYMBOL_DAY_MS: Final = 20.0
 B9_MAX_IMPORT_MS: Final = 400.0
 
@@ -366,6 +382,10 @@ def b2_sweep(suite: Suite) -> CaseOutput:
             if getattr(result, table).height:
                 msg = f"B2 {mode}: the result still has a {table} table"
                 raise CrossCheckError(msg)
+    surface = dataclasses.replace(
+        prepared, provider=synthetic_provider(suite.market.store, SURFACE)
+    )
+    surface_checked = _check_surface(suite, prepared, full, surface)
     size = book_size(full.positions, prepared.days)
     slice_ids = [t.template_id for t in sliced]
     slice_size = book_size(
@@ -379,8 +399,10 @@ def b2_sweep(suite: Suite) -> CaseOutput:
     }
     slice_run = prepared.subset(k)
     runs["slice"] = slice_run.run
+    runs["surface"] = surface.run
     times, reference_times = suite.timed_with_reference(runs, reference, prepared, sliced)
     times_slice = times.pop("slice")
+    times_surface = times.pop("surface")
     reference_per_position_day = min(reference_times) / max(slice_size.position_days, 1)
     extrapolated = reference_per_position_day * size.position_days
     roofline = time_roofline(suite.roofline_inputs, size.marks, cfg.repeat)
@@ -437,8 +459,33 @@ def b2_sweep(suite: Suite) -> CaseOutput:
             reference_basis=f"measured: the same {k} templates, one after the other",
             checked="these templates are the ones checked in the daily-path run",
         ),
+        _row(
+            "B2",
+            "surface",
+            f"{n} grid templates in one call, {window}, {kept['daily-path']}, priced with "
+            f"{SURFACE}",
+            templates=templates,
+            prepared=surface,
+            size=size,
+            times=times_surface,
+            memory=None,
+            roofline=roofline,
+            reference_basis="n/a: the reference prices with one volatility a day",
+            checked=surface_checked,
+        ),
     ]
-    targets = []
+    flat_rate, surface_rate = rows[0].position_days_per_s, rows[-1].position_days_per_s
+    targets = [
+        TargetCheck(
+            "B2",
+            "surface",
+            ">= 70 % of the flat regime's position-days/s",
+            surface_rate / flat_rate if surface_rate and flat_rate else None,
+            B2_SURFACE_MIN_RATE_VS_FLAT,
+            "x flat rate",
+            higher_is_better=True,
+        )
+    ]
     for row in rows[: len(RUN_MODES)]:
         targets += [
             TargetCheck(
@@ -481,6 +528,56 @@ def b2_sweep(suite: Suite) -> CaseOutput:
         )
     )
     return CaseOutput(rows, targets)
+
+
+def _check_surface(
+    suite: Suite, flat: PreparedRun, flat_result: hf.BacktestRunResult, surface: PreparedRun
+) -> str:
+    """Check the surface variant prices what it names before it is timed.
+
+    A surface without skew or term structure on the same ATM input must give the flat
+    run's tables (to 1e-12 relative); the skewed one must hold the same contracts (the
+    strikes are ``spot_pct x S``, so only the prices differ), run every template to the
+    end without a warning, and pay more for out-of-the-money puts.
+    """
+    suite.log("B2: check the surface variant ...")
+    plain = dataclasses.replace(flat, provider=synthetic_provider(suite.market.store, FLAT_SURFACE))
+    same = plain.run()
+    for table in ("daily_path", "trades", "positions", "summary"):
+        _compare_close(getattr(same, table), getattr(flat_result, table), table)
+    result = surface.run()
+    _expect_clean(result, len(surface.templates), "B2 surface")
+    contract = ["template_id", "position_id", "strike", "expiry", "opened_at", "closed_at"]
+    compare_frames(
+        result.positions.select(contract),
+        flat_result.positions.select(contract),
+        "positions",
+        "B2 surface",
+    )
+    cost = (result.summary["total_hedge_cost"] > flat_result.summary["total_hedge_cost"]).mean()
+    return (
+        "a surface without skew or term structure equals the flat run to 1e-12; with skew "
+        f"{SURFACE_SKEW:g}: the same contracts, complete, no "
+        f"warnings, hedge cost above the flat run's for {cost:.0%} of the templates"
+    )
+
+
+def _compare_close(got: pl.DataFrame, want: pl.DataFrame, table: str) -> None:
+    """Equal tables but for float rounding (1e-12 relative)."""
+    if got.columns != want.columns or got.height != want.height:
+        msg = f"B2 surface: {table} has another shape than the flat run's"
+        raise CrossCheckError(msg)
+    for column in got.columns:
+        left, right = got[column], want[column]
+        if left.dtype.is_float():
+            a, b = left.to_numpy(), right.to_numpy()
+            close = np.isclose(a, b, rtol=1e-12, atol=1e-9) | (np.isnan(a) & np.isnan(b))
+            if not close.all():
+                msg = f"B2 surface: {table}.{column} differs from the flat run's"
+                raise CrossCheckError(msg)
+        elif not left.equals(right):
+            msg = f"B2 surface: {table}.{column} differs from the flat run's"
+            raise CrossCheckError(msg)
 
 
 # ---------------------------------------------------------------------------------------
@@ -609,8 +706,9 @@ def b3_snapshot(suite: Suite) -> CaseOutput:
             "Black-Scholes over as many marks (the snapshot provider looks quotes up instead)"
         ),
     )
+    calibration, calibration_target = _b3_calibration(suite, store, start, end)
     return CaseOutput(
-        [row],
+        [row, calibration],
         [
             TargetCheck(
                 "B3",
@@ -620,9 +718,53 @@ def b3_snapshot(suite: Suite) -> CaseOutput:
                 B3_MIN_POSITION_DAYS_PER_S,
                 "position-days/s",
                 higher_is_better=True,
-            )
+            ),
+            calibration_target,
         ],
     )
+
+
+def _b3_calibration(
+    suite: Suite, store: MarketDataStore, start: date, end: date
+) -> tuple[CaseRow, TargetCheck]:
+    """``hf.calibrate_surface`` over every 5th day of the chain, checked, then timed."""
+    chain_days = [d for d in store.option_quote_dates(SYMBOL) if start <= d <= end]
+    days = chain_days[::CALIBRATION_EVERY]
+    suite.log(f"B3: calibrate_surface over {len(days)} days, check the parameters ...")
+    fitted = hf.calibrate_surface(store, SYMBOL, days)
+    for name, truth in CALIBRATION_TRUTH.items():
+        if abs(fitted.parameters[name] - truth) > 1e-3 * abs(truth):
+            msg = f"B3 calibration: {name} fitted {fitted.parameters[name]!r}, chain has {truth!r}"
+            raise CrossCheckError(msg)
+    times = timed(functools.partial(hf.calibrate_surface, store, SYMBOL, days), suite.config.repeat)
+    quotes = int(fitted.fit["quotes"].sum())
+    row = CaseRow(
+        case="B3",
+        variant="calibration",
+        description=(
+            f"hf.calibrate_surface(store, {SYMBOL!r}, days): every {CALIBRATION_EVERY}th day of "
+            f"the synthetic chain {days[0]}..{days[-1]} ({len(days)} days, {quotes:,} "
+            "out-of-the-money quotes), store reads included"
+        ),
+        sessions=len(days),
+        repeat=len(times),
+        time_min_s=min(times),
+        time_median_s=median(times),
+        checked=(
+            "the fit gives back the chain's atm_ratio 1, skew -3, long_run_vol 0.18 and "
+            "mean_reversion 1.5 to 1e-3"
+        ),
+    )
+    target = TargetCheck(
+        "B3",
+        "calibration",
+        "250 days in < 10 s",
+        row.time_min_s,
+        B3_CALIBRATION_MAX_S,
+        "s",
+        higher_is_better=False,
+    )
+    return row, target
 
 
 # ---------------------------------------------------------------------------------------

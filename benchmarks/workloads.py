@@ -50,6 +50,7 @@ from hedgeframe.models import (
     RollPolicy,
     StrategyTemplate,
 )
+from hedgeframe.pricing import VolatilityRegime
 from hedgeframe.providers import HistoricalMarketDataProvider
 
 __all__ = [
@@ -151,16 +152,29 @@ class SampleMarket:
         return np.array([d for d, _ in self.bars(start, end)], dtype="datetime64[D]")
 
 
-def synthetic_provider(store: MarketDataStore) -> hf.SyntheticHistoricalProvider:
-    """The B1/B2 provider: the demo's settings."""
+def synthetic_provider(
+    store: MarketDataStore, volatility: VolatilityRegime | None = None
+) -> hf.SyntheticHistoricalProvider:
+    """The B1/B2 provider: the demo's settings (another volatility regime if given)."""
     return hf.SyntheticHistoricalProvider(
         store,
-        volatility=hf.TrailingRealizedVol(VOL_WINDOW),
+        volatility=volatility or hf.TrailingRealizedVol(VOL_WINDOW),
         rate=RATE,
         dividend_yield=DIVIDEND_YIELD,
         spread_pct=SPREAD_PCT,
         calendar="XNYS",
     )
+
+
+SURFACE_SKEW: Final = -3.0
+"""The B2 surface variant's skew: the synthetic chain's own (a 10 % OTM 30-day put at 1.3x ATM)."""
+
+SURFACE: Final = hf.VolSurface(atm=hf.TrailingRealizedVol(VOL_WINDOW), skew=SURFACE_SKEW)
+"""B2's surface variant: the flat run's ATM input, mean-reverting beyond 30 days to the
+documented long run, with a skew: each contract at its own strike's and tenor's volatility."""
+
+FLAT_SURFACE: Final = hf.VolSurface(atm=hf.TrailingRealizedVol(VOL_WINDOW), long_run_vol=None)
+"""The same surface without skew or term structure: it must price as the flat regime."""
 
 
 def snapshot_provider_class() -> type | None:

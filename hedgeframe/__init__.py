@@ -94,7 +94,10 @@ from hedgeframe.pricing import (
     FirstAvailableVol,
     IndexVol,
     StepVol,
+    TenorIndex,
     TrailingRealizedVol,
+    VolSurface,
+    calibrate_surface,
 )
 from hedgeframe.providers import (
     DEFAULT_PROVIDER,
@@ -183,6 +186,9 @@ __all__ = [  # noqa: RUF022 (grouped as in SPEC section 2, sorted within groups)
     "SyntheticHistoricalProvider",
     "DailyOptionsSnapshotProvider",
     "TrailingRealizedVol",
+    "TenorIndex",
+    "VolSurface",
+    "calibrate_surface",
     # engine
     "make_scenario",
     "run_backtest",

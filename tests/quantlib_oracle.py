@@ -6,6 +6,9 @@ The evaluation date is fixed (``QL_TODAY``) inside each call and restored after 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import QuantLib as ql  # noqa: N813 -- the alias QuantLib documents
 
 QL_TODAY = ql.Date(15, ql.January, 2024)
@@ -20,7 +23,7 @@ QL_TODAY = ql.Date(15, ql.January, 2024)
 QL_CDF_ABS_ERROR = 2e-15
 
 
-def quantlib_price_and_delta(
+def _european(
     option_type: str,
     spot: float,
     strike: float,
@@ -28,12 +31,8 @@ def quantlib_price_and_delta(
     volatility: float,
     rate: float,
     dividend_yield: float,
-) -> tuple[float, float]:
-    """NPV and delta of a European option from QuantLib's AnalyticEuropeanEngine.
-
-    Flat term structures on Actual365Fixed, expiry ``days`` calendar days after
-    ``QL_TODAY``: QuantLib's time to expiry is ``days / 365``.
-    """
+) -> tuple[ql.BlackScholesMertonProcess, ql.VanillaOption]:
+    """A European option on flat Actual365Fixed curves, expiring ``days`` after ``QL_TODAY``."""
     day_count = ql.Actual365Fixed()
     process = ql.BlackScholesMertonProcess(
         ql.QuoteHandle(ql.SimpleQuote(spot)),
@@ -50,10 +49,50 @@ def quantlib_price_and_delta(
         ql.PlainVanillaPayoff(kind, strike), ql.EuropeanExercise(QL_TODAY + days)
     )
     option.setPricingEngine(ql.AnalyticEuropeanEngine(process))
+    return process, option
+
+
+@contextmanager
+def _on_ql_today() -> Iterator[None]:
+    """QuantLib's evaluation date is ``QL_TODAY`` inside, restored after."""
     settings = ql.Settings.instance()
     saved = settings.evaluationDate
     settings.evaluationDate = QL_TODAY
     try:
-        return float(option.NPV()), float(option.delta())
+        yield
     finally:
         settings.evaluationDate = saved
+
+
+def quantlib_price_and_delta(
+    option_type: str,
+    spot: float,
+    strike: float,
+    days: int,
+    volatility: float,
+    rate: float,
+    dividend_yield: float,
+) -> tuple[float, float]:
+    """NPV and delta of a European option from QuantLib's AnalyticEuropeanEngine.
+
+    Flat term structures on Actual365Fixed, expiry ``days`` calendar days after
+    ``QL_TODAY``: QuantLib's time to expiry is ``days / 365``.
+    """
+    _, option = _european(option_type, spot, strike, days, volatility, rate, dividend_yield)
+    with _on_ql_today():
+        return float(option.NPV()), float(option.delta())
+
+
+def quantlib_implied_volatility(
+    option_type: str,
+    spot: float,
+    strike: float,
+    days: int,
+    price: float,
+    rate: float,
+    dividend_yield: float,
+) -> float:
+    """QuantLib's ``VanillaOption.impliedVolatility`` of ``price`` (accuracy 1e-12)."""
+    process, option = _european(option_type, spot, strike, days, 0.2, rate, dividend_yield)
+    with _on_ql_today():
+        return float(option.impliedVolatility(price, process, 1e-12, 1000, 1e-4, 5.0))

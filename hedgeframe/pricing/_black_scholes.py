@@ -33,6 +33,7 @@ __all__ = [
     "black_scholes_expr",
     "black_scholes_price",
     "black_scholes_price_is_call",
+    "black_scholes_vega",
 ]
 
 _FloatArray = npt.NDArray[np.float64]
@@ -249,6 +250,19 @@ def _price(setup: _Setup) -> _FloatArray:
     return n1
 
 
+def _vega(setup: _Setup, tau: _FloatArray) -> _FloatArray:
+    d1 = setup.x
+    np.add(d1, 0.5 * setup.stdev, out=d1)
+    # phi(d1) = exp(-d1^2 / 2) / sqrt(2 pi); zero where the formula is degenerate.
+    np.square(d1, out=d1)
+    np.multiply(d1, -0.5, out=d1)
+    np.exp(d1, out=d1)
+    np.multiply(d1, setup.fs * np.sqrt(np.maximum(tau, 0.0)) / math.sqrt(2.0 * math.pi), out=d1)
+    if setup.degenerate_possible:
+        np.copyto(d1, 0.0, where=setup.degenerate())
+    return d1
+
+
 def _delta(setup: _Setup) -> _FloatArray:
     d1 = setup.x
     np.add(d1, 0.5 * setup.stdev, out=d1)
@@ -451,6 +465,44 @@ def black_scholes_delta_is_call(
     """
     setup = _Setup(_is_call_flags(is_call), spot, strike, tau, volatility, rate, dividend_yield)
     return _delta(setup)
+
+
+def black_scholes_vega(
+    spot: npt.ArrayLike,
+    strike: npt.ArrayLike,
+    tau: npt.ArrayLike,
+    volatility: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    dividend_yield: npt.ArrayLike = 0.0,
+) -> _FloatArray:
+    """Vega ``dPrice / dVolatility`` of European options (the same for puts and calls).
+
+    ``S e^{-q tau} phi(d1) sqrt(tau)``: the weight that turns a volatility error into a
+    price error, used by the implied-volatility solver and the surface calibration. Zero
+    at expiry, with zero volatility, and for a zero spot or strike.
+
+    Parameters
+    ----------
+    spot, strike, tau, volatility, rate, dividend_yield
+        As in :func:`black_scholes_price`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 vegas per unit of volatility (0.01 of it is "per vol point").
+
+    Raises
+    ------
+    ValueError
+        On the same inputs as :func:`black_scholes_price`.
+
+    Examples
+    --------
+    >>> round(float(black_scholes_vega(100.0, 100.0, 1.0, 0.2)), 6)
+    39.695255
+    """
+    setup = _Setup(True, spot, strike, tau, volatility, rate, dividend_yield)
+    return _vega(setup, np.asarray(tau, dtype=np.float64))
 
 
 # --- Polars expression form ---------------------------------------------------------------

@@ -4,8 +4,10 @@ SPEC 9.1 resolves ``delta_target`` and ``zero_cost`` strike rules by a bracketed
 both functions are monotonic in the strike on their bracket, so a vectorized bisection in
 log-strike finds every leg's strike at once, to :data:`STRIKE_TOLERANCE` relative. A target
 the bracket cannot reach is reported per element (``NaN``), for the caller to refuse with
-the leg and day named. Checked against QuantLib's ``BlackCalculator`` (delta at the solved
-strike) and ``AnalyticEuropeanEngine`` (price) in ``tests/pricing/test_strikes.py``.
+the leg and day named. The volatility is one per leg, or a function of the strike (a
+volatility surface's smile: each trial strike is priced at its own volatility). Checked
+against QuantLib's ``BlackCalculator`` (delta at the solved strike) and
+``AnalyticEuropeanEngine`` (price) in ``tests/pricing/test_strikes.py``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ __all__ = [
     "DELTA_BRACKET_SIGMAS",
     "STRIKE_TOLERANCE",
     "ZERO_COST_BRACKET",
+    "Volatility",
     "call_strike_for_price",
     "strike_for_delta",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+Volatility = FloatArray | Callable[[FloatArray], FloatArray]
+"""One volatility per leg, or each leg's volatility at given strikes (a smile)."""
 
 STRIKE_TOLERANCE: Final = 1e-13
 """Relative width at which the bisection stops (SPEC asks 1e-10; the tighter bound keeps the
@@ -41,6 +47,11 @@ DELTA_BRACKET_SIGMAS: Final = 10.0
 
 ZERO_COST_BRACKET: Final = (1.0, 3.0)
 """The zero-cost call's bracket, in multiples of spot: ``[S_T, 3 S_T]``."""
+
+
+def _at(sigma: Volatility, strike: FloatArray) -> FloatArray:
+    """Return the volatility of each leg at ``strike``."""
+    return sigma(strike) if callable(sigma) else sigma
 
 
 def _bisect_log_strike(
@@ -74,7 +85,7 @@ def strike_for_delta(
     spot: FloatArray,
     delta: FloatArray,
     tau: FloatArray,
-    sigma: FloatArray,
+    sigma: Volatility,
     rate: float = 0.0,
     dividend_yield: float = 0.0,
 ) -> FloatArray:
@@ -82,7 +93,9 @@ def strike_for_delta(
 
     A call's delta falls from ``e^{-q tau}`` to 0 as the strike rises, a put's from 0 to
     ``-e^{-q tau}``; both decrease in the strike, so a bisection on the bracket
-    ``[S e^{-10 sigma sqrt(tau)}, S e^{10 sigma sqrt(tau)}]`` finds the one root.
+    ``[S e^{-10 sigma sqrt(tau)}, S e^{10 sigma sqrt(tau)}]`` finds the one root. With a
+    smile, each trial strike's delta is taken at its own volatility (the market's quoting
+    convention) and the bracket's ``sigma`` is the at-the-money one.
 
     Examples
     --------
@@ -92,11 +105,11 @@ def strike_for_delta(
     >>> float(np.round(k[0], 6))
     89.145711
     """
-    width = DELTA_BRACKET_SIGMAS * sigma * np.sqrt(tau)
+    width = DELTA_BRACKET_SIGMAS * _at(sigma, spot) * np.sqrt(tau)
 
     def excess(strike: FloatArray) -> FloatArray:
         value: FloatArray = black_scholes_delta_is_call(
-            is_call, spot, strike, tau, sigma, rate, dividend_yield
+            is_call, spot, strike, tau, _at(sigma, strike), rate, dividend_yield
         )
         return value - delta
 
@@ -107,21 +120,22 @@ def call_strike_for_price(
     spot: FloatArray,
     price: FloatArray,
     tau: FloatArray,
-    sigma: FloatArray,
+    sigma: Volatility,
     rate: float = 0.0,
     dividend_yield: float = 0.0,
 ) -> FloatArray:
     """Return the call strike in ``[S, 3 S]`` whose Black-Scholes-Merton mid is ``price``.
 
-    A call's price falls as its strike rises, so the root is unique where it exists; NaN
-    where the bracket cannot reach ``price`` (an at-the-money call is worth less, or a call
-    at three times spot more).
+    A call's price falls as its strike rises (with a smile too, when it is free of
+    butterfly arbitrage), so the root is unique where it exists; NaN where the bracket
+    cannot reach ``price`` (an at-the-money call is worth less, or a call at three times
+    spot more).
     """
     is_call = np.ones(spot.shape, dtype=bool)
 
     def excess(strike: FloatArray) -> FloatArray:
         value: FloatArray = black_scholes_price_is_call(
-            is_call, spot, strike, tau, sigma, rate, dividend_yield
+            is_call, spot, strike, tau, _at(sigma, strike), rate, dividend_yield
         )
         return value - price
 

@@ -19,10 +19,18 @@ from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from hedgeframe.errors import MissingMarketDataError
 from hedgeframe.models._base import FrozenModel, check_ratio
+from hedgeframe.pricing._surface import (
+    DEFAULT_LONG_RUN_VOL,
+    DEFAULT_MEAN_REVERSION,
+    MeanRevertingTerm,
+    NodeTerm,
+    SurfaceDays,
+    TermStructure,
+)
 
 __all__ = [
     "ASSET_VOLATILITY_INDEX",
@@ -31,9 +39,12 @@ __all__ = [
     "AssetIndexVol",
     "ConstantVol",
     "FirstAvailableVol",
+    "FlatVolatilityRegime",
     "IndexVol",
     "StepVol",
+    "TenorIndex",
     "TrailingRealizedVol",
+    "VolSurface",
     "VolatilityInputs",
     "VolatilityRegime",
     "index_warnings",
@@ -119,6 +130,10 @@ class _Regime(FrozenModel, ABC):
 
     def first_available(self, inputs: VolatilityInputs) -> np.datetime64 | None:
         """Return the first day this regime has a value for (None: every day)."""
+        return None
+
+    def surface(self, inputs: VolatilityInputs, warnings: list[str]) -> SurfaceDays | None:
+        """Return each day's volatility surface, or None: one sigma per day prices every option."""
         return None
 
 
@@ -373,9 +388,11 @@ class FirstAvailableVol(_Regime):
     """
 
     kind: Literal["first_available"] = "first_available"
-    regimes: tuple[VolatilityRegime, ...] = Field(min_length=2)
+    regimes: tuple[FlatVolatilityRegime, ...] = Field(min_length=2)
 
-    def __init__(self, regimes: Sequence[VolatilityRegime] | None = None, /, **data: Any) -> None:
+    def __init__(
+        self, regimes: Sequence[FlatVolatilityRegime] | None = None, /, **data: Any
+    ) -> None:
         super().__init__(**({"regimes": tuple(regimes)} if regimes is not None else {}), **data)
 
     def index_symbols(self, symbol: str) -> tuple[str, ...]:
@@ -390,13 +407,187 @@ class FirstAvailableVol(_Regime):
         return "; where not yet available: ".join(str(regime) for regime in self.regimes)
 
 
-VolatilityRegime = Annotated[
+FlatVolatilityRegime = Annotated[
     ConstantVol | StepVol | IndexVol | TrailingRealizedVol | AssetIndexVol | FirstAvailableVol,
     Field(discriminator="kind"),
 ]
-"""Any volatility regime, read from JSON by its ``kind``."""
+"""A regime that gives one volatility per day, for every strike and tenor (by ``kind``)."""
 
 FirstAvailableVol.model_rebuild()
+
+
+class TenorIndex(FrozenModel):
+    """A volatility index and the tenor it measures: ``TenorIndex("^VIX3M", 93)``."""
+
+    symbol: str = Field(min_length=1, max_length=50)
+    tenor_days: int = Field(ge=1, le=3650)
+    scale: float = Field(default=0.01, gt=0.0, allow_inf_nan=False)
+
+    def __init__(
+        self, symbol: str | None = None, tenor_days: int | None = None, /, **data: Any
+    ) -> None:
+        given = {"symbol": symbol, "tenor_days": tenor_days}
+        super().__init__(**{k: v for k, v in given.items() if v is not None}, **data)
+
+    def __str__(self) -> str:
+        return f"{self.symbol} x {self.scale:g} at {self.tenor_days} days"
+
+
+class VolSurface(_Regime):
+    """A volatility surface: an ATM term structure and a bounded skew (SPEC 9.4).
+
+    The ATM volatility at ``atm_tenor_days`` is ``atm_ratio`` times the ``atm`` regime
+    (by default the underlying's own volatility index, e.g. the VIX, with realized
+    volatility where it has none). Longer tenors come from ``term`` indexes (linear in
+    total variance between tenors, flat volatility beyond the ends), or else revert to
+    ``long_run_vol`` at speed ``mean_reversion`` (Heston's expected average variance;
+    ``long_run_vol=None``: flat). ``skew`` is the slope of the smile at 30 days, in ATM
+    volatilities per unit of ``ln(K / F)``, falling as ``1 / sqrt(tau)``; the smile and its
+    bounds (no butterfly or calendar arbitrage) are in :mod:`hedgeframe.pricing._surface`
+    and ``docs/volatility.md``. ``calibrate_surface`` fits ``atm_ratio``, ``skew`` and the
+    mean reversion to a stored chain.
+
+    Examples
+    --------
+    >>> print(VolSurface(atm=IndexVol("^VIX"), skew=-3.0))  # doctest: +NORMALIZE_WHITESPACE
+    volatility surface: ATM at 30 days = 1 x ^VIX close x 0.01 on the same day; beyond 30 days
+    reverting to 18.8% at speed 1.3253 a year; skew -3 ATM vols per unit ln(K/F) at 30 days,
+    x sqrt(30 days / tau) (bounded: no butterfly or calendar arbitrage)
+    """
+
+    kind: Literal["surface"] = "surface"
+    atm: FlatVolatilityRegime = Field(default_factory=AssetIndexVol)
+    atm_tenor_days: int = Field(default=30, ge=1, le=3650)
+    term: tuple[TenorIndex, ...] = ()
+    atm_ratio: float = Field(default=1.0, gt=0.0, le=5.0, allow_inf_nan=False)
+    long_run_vol: float | None = None
+    mean_reversion: float = Field(
+        default=DEFAULT_MEAN_REVERSION, gt=0.0, le=100.0, allow_inf_nan=False
+    )
+    skew: float = Field(default=0.0, ge=-100.0, le=100.0, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_long_run(cls, data: Any) -> Any:
+        """Mean-revert beyond one index by default; with ``term`` indexes stay flat (SPEC 9.4)."""
+        if isinstance(data, dict) and "long_run_vol" not in data:
+            return {**data, "long_run_vol": None if data.get("term") else DEFAULT_LONG_RUN_VOL}
+        return data
+
+    @field_validator("long_run_vol")
+    @classmethod
+    def _long_run(cls, value: float | None) -> float | None:
+        return None if value is None else _check_volatility(value, "VolSurface long_run_vol")
+
+    @model_validator(mode="after")
+    def _tenors(self) -> VolSurface:
+        tenors = [self.atm_tenor_days, *(index.tenor_days for index in self.term)]
+        if tenors != sorted(set(tenors)):
+            msg = (
+                f"VolSurface tenors must increase from atm_tenor_days through the term "
+                f"indexes (got {tenors} days)"
+            )
+            raise ValueError(msg)
+        if self.term and self.long_run_vol is not None:
+            msg = (
+                "a VolSurface with term indexes is flat beyond its last tenor (SPEC 9.4); "
+                "give long_run_vol=None or drop the term indexes"
+            )
+            raise ValueError(msg)
+        return self
+
+    def _term_indexes(self) -> list[IndexVol]:
+        return [IndexVol(index.symbol, scale=index.scale) for index in self.term]
+
+    def index_symbols(self, symbol: str) -> tuple[str, ...]:
+        """Return the ATM regime's indexes, then the term indexes."""
+        term = (index.symbol for index in self.term)
+        return tuple(dict.fromkeys((*self.atm.index_symbols(symbol), *term)))
+
+    def first_available(self, inputs: VolatilityInputs) -> np.datetime64 | None:
+        """Return the first day the ATM regime and every term index have a value."""
+        starts = [self.atm.first_available(inputs)]
+        starts += [index.first_available(inputs) for index in self._term_indexes()]
+        known = [start for start in starts if start is not None]
+        return max(known) if known else None
+
+    def levels(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
+        """Each day's volatility at each tenor before ``atm_ratio``: ``(days, 1 + term)``.
+
+        The ATM regime, then each term index (its latest close on or before the day).
+        """
+        columns = [self.atm.sigmas(inputs, warnings)]
+        columns += [index.sigmas(inputs, warnings) for index in self._term_indexes()]
+        return np.column_stack(columns).reshape(inputs.days.size, len(columns))
+
+    def term_structure(self, levels: FloatArray) -> tuple[TermStructure, npt.NDArray[np.bool_]]:
+        """Build each day's ATM term structure from :meth:`levels`.
+
+        Returns it with the days on which a longer tenor's total variance was below a
+        shorter one's and was raised to it (a calendar spread would be free otherwise).
+        """
+        variance = (self.atm_ratio * levels) ** 2
+        tenors = np.array(
+            [self.atm_tenor_days, *(index.tenor_days for index in self.term)], dtype=np.float64
+        )
+        tenors /= 365.0
+        if self.long_run_vol is not None:
+            anchor = float(tenors[0])
+            term = MeanRevertingTerm(
+                anchor, variance[:, 0] * anchor, self.long_run_vol, self.mean_reversion
+            )
+            return term, np.zeros(levels.shape[0], dtype=bool)
+        total = variance * tenors
+        raised = np.maximum.accumulate(total, axis=1)
+        return NodeTerm(tenors, raised), (raised != total).any(axis=1)
+
+    def surface(self, inputs: VolatilityInputs, warnings: list[str]) -> SurfaceDays:
+        """Return each day's surface, from inputs dated on or before that day only."""
+        term, raised = self.term_structure(self.levels(inputs, warnings))
+        if raised.any():
+            days = inputs.days[raised]
+            warnings.append(
+                f"{_span(days)} ({days.size} day(s)): a longer tenor's ATM total variance "
+                "was below a shorter one's; raised to it, so no calendar spread is free"
+            )
+        return SurfaceDays.of(term, self.skew)
+
+    def sigmas(self, inputs: VolatilityInputs, warnings: list[str]) -> FloatArray:
+        """Return each day's ATM volatility at 30 days (the surface's one-number summary)."""
+        return self.surface(inputs, warnings).reference
+
+    def __str__(self) -> str:
+        atm = f"ATM at {self.atm_tenor_days} days = {self.atm_ratio:.4g} x {self.atm}"
+        if self.term:
+            tenors = ", ".join(str(index) for index in self.term)
+            term = f"then {tenors}, linear in total variance, flat beyond the ends"
+        elif self.long_run_vol is not None:
+            term = (
+                f"beyond {self.atm_tenor_days} days reverting to {self.long_run_vol:.1%} at "
+                f"speed {self.mean_reversion:.5g} a year"
+            )
+        else:
+            term = "flat in tenor"
+        skew = (
+            f"skew {self.skew:.4g} ATM vols per unit ln(K/F) at 30 days, x sqrt(30 days / "
+            "tau) (bounded: no butterfly or calendar arbitrage)"
+            if self.skew
+            else "no skew"
+        )
+        return f"volatility surface: {atm}; {term}; {skew}"
+
+
+VolatilityRegime = Annotated[
+    ConstantVol
+    | StepVol
+    | IndexVol
+    | TrailingRealizedVol
+    | AssetIndexVol
+    | FirstAvailableVol
+    | VolSurface,
+    Field(discriminator="kind"),
+]
+"""Any volatility regime, read from JSON by its ``kind``."""
 
 VOLATILITY_ADAPTER: Final = TypeAdapter(VolatilityRegime)
 """Reads a volatility regime from JSON-like data (``VOLATILITY_ADAPTER.validate_python``)."""

@@ -12,10 +12,16 @@ The rules, which ``docs/snapshot-provider.md`` explains and ``tests/providers`` 
   nearest the target; a strike tie (within ``1e-9`` relative) goes to the higher strike
   for puts and the lower for calls. Because the expiry is the *earliest* at or beyond the
   target, two expiries cannot tie. Nothing usable: ``selected=False``.
+- **Distance** (``max_strike_distance_pct``, default none): a listed strike farther than
+  that fraction from a strike target is not eligible, so the earliest expiry with an
+  eligible strike is taken (warned); none at all leaves the leg unselected.
 - **Marks** of a held contract use that exact key ``(option_type, expiry, strike)``: the
-  day's quote; else the last usable quote of the same contract at most ``max_stale_days``
-  trading days earlier (``stale_sessions = k``); on and after expiry the intrinsic value at
-  expiry; otherwise no mark (``stale_sessions = -1``). A position is never relabelled.
+  day's quote; with ``missing_mark="smile"``, else the day's implied volatility of the
+  contract's expiry and type interpolated in total variance between the quoted strikes
+  either side, priced with Black-Scholes-Merton (warned); else the last usable quote of the
+  same contract at most ``max_stale_days`` trading days earlier (``stale_sessions = k``);
+  on and after expiry the intrinsic value at expiry; otherwise no mark
+  (``stale_sessions = -1``). A position is never relabelled.
 - **Fills**: ``fill="mid"`` trades at the mid; ``fill="bid_ask"`` buys at the ask and
   sells at the bid (a one-sided quote fills its missing side at the mid).
 """
@@ -48,7 +54,11 @@ from hedgeframe.models import (
     ProviderSnapshot,
 )
 from hedgeframe.models._base import FrozenModel
-from hedgeframe.pricing import black_scholes_delta_is_call
+from hedgeframe.pricing import (
+    black_scholes_delta_is_call,
+    black_scholes_price_is_call,
+    implied_volatility,
+)
 from hedgeframe.providers._protocol import (
     BoolArray,
     ContractArrays,
@@ -68,10 +78,13 @@ from hedgeframe.providers._store_backed import (
 )
 from hedgeframe.providers._timeline import MarketTimeline, PointInTimeView, as_date, as_day
 
-__all__ = ["DailyOptionsSnapshotProvider", "Fill", "SnapshotProviderConfig"]
+__all__ = ["DailyOptionsSnapshotProvider", "Fill", "MissingMark", "SnapshotProviderConfig"]
 
 Fill = Literal["mid", "bid_ask"]
 """How trades fill: at the mid, or buying at the ask and selling at the bid."""
+
+MissingMark = Literal["carry", "smile"]
+"""A missing quote's mark: the contract's last one carried, or the same day's smile first."""
 
 DAYS_PER_YEAR: Final = 365.0
 _PRICES: Final = ("mid", "buy", "sell")
@@ -188,6 +201,13 @@ class _SnapshotTimeline(MarketTimeline):
 
     quote_reads: list[str] = field(default_factory=list)
     months: dict[np.datetime64, _Quotes] = field(default_factory=dict)
+    warned: set[str] = field(default_factory=set)
+
+    def warn(self, warning: str) -> None:
+        """Add a provider warning to the run's once (marks and picks may be asked again)."""
+        if warning not in self.warned:
+            self.warned.add(warning)
+            self.warnings.append(warning)
 
 
 def _months_to_read(cached: dict[np.datetime64, _Quotes]) -> int:
@@ -295,6 +315,8 @@ class SnapshotProviderConfig(FrozenModel):
     dividend_yield: float = Field(default=0.0, ge=-0.5, lt=1.0, allow_inf_nan=False)
     fee_per_contract: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     fee_per_unit: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    missing_mark: MissingMark = "carry"
+    max_strike_distance_pct: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
 
     def build(self, store: MarketDataStore | None = None) -> DailyOptionsSnapshotProvider:
         """Return the provider, on ``store`` or else the recorded one."""
@@ -307,6 +329,8 @@ class SnapshotProviderConfig(FrozenModel):
             dividend_yield=self.dividend_yield,
             fee_per_contract=self.fee_per_contract,
             fee_per_unit=self.fee_per_unit,
+            missing_mark=self.missing_mark,
+            max_strike_distance_pct=self.max_strike_distance_pct,
         )
 
     def describe(self) -> list[str]:
@@ -316,8 +340,8 @@ class SnapshotProviderConfig(FrozenModel):
             f"provider {DailyOptionsSnapshotProvider.provider_id} "
             f"({DailyOptionsSnapshotProvider.pricing_mode.value}): stored daily option chains",
             f"fills: {fills}; marks at the mid",
-            f"missing quotes: the contract's last mark carried at most {self.max_stale_days} "
-            "session(s), then the result is incomplete",
+            f"missing quotes: {self._missing_words()}",
+            f"strike distance: {self._distance_words()}",
             f"fees: {self.fee_per_contract:g} per listed contract, {self.fee_per_unit:g} per "
             "unit in continuous mode (opening and closing trades; none at expiry)",
             f"deltas: the chain's, else from its implied volatility at rate "
@@ -325,6 +349,27 @@ class SnapshotProviderConfig(FrozenModel):
             f"calendar: {self.calendar}",
             f"store: {self.store or 'the bundled sample'}",
         ]
+
+    def _missing_words(self) -> str:
+        carry = (
+            f"the contract's last mark carried at most {self.max_stale_days} session(s), then "
+            "the result is incomplete"
+        )
+        if self.missing_mark == "carry":
+            return carry
+        return (
+            "the same day's implied volatility of the contract's expiry, interpolated in total "
+            "variance between the quoted strikes either side (warned); where none bracket it, "
+            + carry
+        )
+
+    def _distance_words(self) -> str:
+        if self.max_strike_distance_pct is None:
+            return "no limit: the nearest listed strike is taken however far from its target"
+        return (
+            f"a listed strike more than {self.max_strike_distance_pct:.2%} from its target is "
+            "not eligible; the earliest expiry with one that is is taken (warned)"
+        )
 
     def __str__(self) -> str:
         return "\n".join(self.describe())
@@ -350,9 +395,16 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
     fill
         ``"mid"``, or ``"bid_ask"`` to buy at the ask and sell at the bid.
     rate, dividend_yield
-        For deltas computed from implied volatility (``delta_target`` strikes).
+        For deltas computed from implied volatility (``delta_target`` strikes) and for the
+        implied volatilities of ``missing_mark="smile"``.
     fee_per_contract, fee_per_unit
         Paid on opening and closing trades (listed contracts, continuous units).
+    missing_mark
+        ``"carry"`` (SPEC section 6), or ``"smile"``: a missing quote is marked first from the
+        same day's smile of its expiry (SPEC 9.4).
+    max_strike_distance_pct
+        A listed strike farther than this fraction from its target is not eligible (None:
+        no limit).
 
     Raises
     ------
@@ -375,6 +427,8 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         dividend_yield: float = 0.0,
         fee_per_contract: float = 0.0,
         fee_per_unit: float = 0.0,
+        missing_mark: MissingMark = "carry",
+        max_strike_distance_pct: float | None = None,
     ) -> None:
         self.config = SnapshotProviderConfig(
             store=store_label(store),
@@ -385,6 +439,8 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             dividend_yield=dividend_yield,
             fee_per_contract=fee_per_contract,
             fee_per_unit=fee_per_unit,
+            missing_mark=missing_mark,
+            max_strike_distance_pct=max_strike_distance_pct,
         )
         super().__init__(store, calendar=calendar)
         self.max_stale_days = self.config.max_stale_days
@@ -462,9 +518,7 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             asked = request.take(legs)
             if kind == StrikeTarget.STRIKE:
                 chain = read.on_day(view.index)
-                rows = _nearest_listed(
-                    chain, view.as_of_day, asked.is_call, asked.target, asked.target_expiry_days
-                )
+                rows = self._nearest_eligible(view, chain, asked)
             elif kind == StrikeTarget.DELTA:
                 chain, deltas = self._day_deltas(view)
                 rows = _nearest_value(chain, deltas, view.as_of_day, asked)
@@ -476,6 +530,59 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             strike[legs[hit]] = chain.strike[rows[hit]]
             expiry[legs[hit]] = chain.expiry[rows[hit]]
         return ContractArrays(request.is_call.copy(), strike, expiry, found)
+
+    def _nearest_eligible(
+        self, view: PointInTimeView, chain: _Quotes, asked: ContractRequest
+    ) -> IntArray:
+        """Each leg's row by the selection rule among strikes within the distance limit.
+
+        A leg whose nearest strike is too far tries the next expiry, until one has an
+        eligible strike or none is left; each such leg is a warning.
+        """
+        rows = _nearest_listed(
+            chain, view.as_of_day, asked.is_call, asked.target, asked.target_expiry_days
+        )
+        limit = self.config.max_strike_distance_pct
+        if limit is None:
+            return rows
+        tenor = asked.target_expiry_days.copy()
+        first = rows.copy()
+        far = _too_far(chain, rows, asked.target, limit)
+        while far.size:
+            tenor[far] = (chain.expiry[rows[far]] - view.as_of_day).astype(np.int64) + 1
+            rows[far] = _nearest_listed(
+                chain, view.as_of_day, asked.is_call[far], asked.target[far], tenor[far]
+            )
+            far = far[_too_far(chain, rows[far], asked.target[far], limit)]
+        for leg in np.flatnonzero(rows != first).tolist():
+            self._warn_distance(view, chain, asked, leg, int(first[leg]), int(rows[leg]), limit)
+        return rows
+
+    @staticmethod
+    def _warn_distance(
+        view: PointInTimeView,
+        chain: _Quotes,
+        asked: ContractRequest,
+        leg: int,
+        nearest: int,
+        taken: int,
+        limit: float,
+    ) -> None:
+        kind = "C" if asked.is_call[leg] else "P"
+        target = float(asked.target[leg])
+        gap = abs(chain.strike[nearest] - target) / target
+        outcome = (
+            f"took {kind} {chain.strike[taken]:g} {as_date(chain.expiry[taken])}"
+            if taken >= 0
+            else "no later expiry has one"
+        )
+        timeline = view.timeline
+        if isinstance(timeline, _SnapshotTimeline):
+            timeline.warn(
+                f"{view.as_of_date}: the nearest listed {kind} strike to {target:g} expiring "
+                f"{as_date(chain.expiry[nearest])} is {chain.strike[nearest]:g}, {gap:.1%} away "
+                f"(max_strike_distance_pct {limit:.1%}); {outcome}"
+            )
 
     def _day_deltas(self, view: PointInTimeView) -> tuple[_Quotes, FloatArray]:
         """Read the view's day's usable quotes with each one's delta (NaN: none known).
@@ -524,6 +631,8 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             for name, out in zip(_PRICES, (mid, buy, sell), strict=True):
                 out[found] = price.get(name, price["mid"])
             stale[found] = age
+        if self.config.missing_mark == "smile":
+            self._smile_marks(timeline, contracts, day_index, (mid, buy, sell), stale)
         # Expired pairs were quoted like the rest (the same contracts); they settle instead.
         expired = contracts.selected & (contracts.expiry <= timeline.days[day_index])
         settled = np.flatnonzero(expired)
@@ -532,6 +641,61 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
             mid[settled], buy[settled], sell[settled] = value, value, value
             stale[settled] = 0
         return MarkBatch(mid, buy, sell, stale)
+
+    def _smile_marks(
+        self,
+        timeline: MarketTimeline,
+        contracts: ContractArrays,
+        day_index: IntArray,
+        prices: tuple[FloatArray, FloatArray, FloatArray],
+        stale: IntArray,
+    ) -> None:
+        """Mark the live pairs without a same-day quote from that day's smile, in place.
+
+        Per day, the usable quotes of each pair's expiry and option type on that day give
+        implied volatilities (the day's close as spot, the provider's rate and dividend
+        yield); the quoted strikes either side of the pair's give its total variance by
+        linear interpolation in ``ln K``. The mark is the Black-Scholes-Merton price there,
+        traded at the mark both ways (a model price has no bid or ask). A pair with no
+        quoted strike on one side, or a neighbour without an implied volatility, keeps its
+        carried mark or none.
+        """
+        need = contracts.selected & (stale != 0) & (contracts.expiry > timeline.days[day_index])
+        pairs = np.flatnonzero(need)
+        for day in np.unique(day_index[pairs]).tolist():
+            on_day = pairs[day_index[pairs] == day]
+            as_of = timeline.days[day]
+            chain = self._cached_read(timeline, as_of.astype("datetime64[M]")).on_day(day)
+            wanted = contracts.take(on_day)
+            spot = float(timeline.closes[day])
+            sigma, below, above = _smile_volatility(
+                chain, wanted, as_of, spot, self.config.rate, self.config.dividend_yield
+            )
+            marked = np.flatnonzero(~np.isnan(sigma))
+            if marked.size == 0:
+                continue
+            tau = (wanted.expiry[marked] - as_of).astype(np.float64) / DAYS_PER_YEAR
+            value = black_scholes_price_is_call(
+                wanted.is_call[marked],
+                spot,
+                wanted.strike[marked],
+                tau,
+                sigma[marked],
+                self.config.rate,
+                self.config.dividend_yield,
+            )
+            for out in prices:
+                out[on_day[marked]] = value
+            stale[on_day[marked]] = 0
+            if isinstance(timeline, _SnapshotTimeline):
+                for i in marked.tolist():
+                    kind = "C" if wanted.is_call[i] else "P"
+                    timeline.warn(
+                        f"{as_date(as_of)}: no quote for {kind} {wanted.strike[i]:g} "
+                        f"{as_date(wanted.expiry[i])}; marked at {sigma[i]:.1%} implied "
+                        "volatility, interpolated in total variance between the "
+                        f"{below[i]:g} and {above[i]:g} quotes of the day (missing_mark='smile')"
+                    )
 
     def _quoted_marks(
         self, timeline: MarketTimeline, contracts: ContractArrays, day_index: IntArray
@@ -602,12 +766,12 @@ class DailyOptionsSnapshotProvider(StoreBackedProvider):
         chain, frame_rows = _Quotes.usable(ColumnArrays(frame), self.fill, view.timeline.days)
         is_call = np.array([query.option_type is OptionType.CALL])
         target = query.strike_rule.number * view.spot
-        rows = _nearest_listed(
+        rows = self._nearest_eligible(
+            view,
             chain,
-            view.as_of_day,
-            is_call,
-            np.array([target]),
-            np.array([query.target_expiry_days], dtype=np.int64),
+            ContractRequest.at_strikes(
+                is_call, np.array([target]), np.array([query.target_expiry_days], dtype=np.int64)
+            ),
         )
         if rows[0] < 0:
             msg = (
@@ -770,6 +934,53 @@ class _HeldContracts:
         quoted = rows < ends
         quoted[quoted] = quotes.strike[rows[quoted]] == strike[quoted]
         return rows[quoted], slot[quoted]
+
+
+def _too_far(chain: _Quotes, rows: IntArray, targets: FloatArray, limit: float) -> IntArray:
+    """Return the legs whose row is more than ``limit`` (a fraction) from their target."""
+    found = rows >= 0
+    gap = np.abs(chain.strike[np.where(found, rows, 0)] - targets)
+    return np.flatnonzero(found & (gap > limit * np.abs(targets)))
+
+
+def _smile_volatility(
+    chain: _Quotes,
+    wanted: ContractArrays,
+    as_of_day: np.datetime64,
+    spot: float,
+    rate: float,
+    dividend_yield: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each wanted contract's volatility from one day's quotes of its series.
+
+    The quoted strikes just below and above it (``chain`` is one day's quotes, sorted by
+    series and strike) give implied volatilities, and total variance is interpolated
+    linearly in ``ln K`` between them. Returns the volatility (NaN where a side is missing
+    or has no implied volatility) and the two strikes used.
+    """
+    series = _series(wanted.is_call, wanted.expiry)
+    lo = np.searchsorted(chain.series, series, side="left")
+    hi = np.searchsorted(chain.series, series, side="right")
+    at = _lower_bounds(chain.strike, lo, hi, wanted.strike)
+    bracketed = (at > lo) & (at < hi)
+    below, above = np.where(bracketed, at - 1, 0), np.where(bracketed, at, 0)
+    tau = (wanted.expiry - as_of_day).astype(np.float64) / DAYS_PER_YEAR
+    both = np.concatenate([below, above])
+    vol = implied_volatility(
+        np.concatenate([wanted.is_call, wanted.is_call]),
+        np.full(both.size, spot),
+        chain.strike[both],
+        np.concatenate([tau, tau]),
+        chain.mid[both],
+        rate,
+        dividend_yield,
+    ).reshape(2, -1)
+    k_low, k_high = chain.strike[below], chain.strike[above]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.log(wanted.strike / k_low) / np.log(k_high / k_low)
+        variance = vol[0] ** 2 + weight * (vol[1] ** 2 - vol[0] ** 2)
+    sigma = np.where(bracketed, np.sqrt(variance), np.nan)
+    return sigma, k_low, k_high
 
 
 def _lower_bounds(values: FloatArray, lo: IntArray, hi: IntArray, targets: FloatArray) -> IntArray:

@@ -3,11 +3,15 @@
 Strikes are ``strike_rule.value * S_T``, expiries the calendar session nearest to
 ``T + target_expiry_days`` (the earlier one on a tie), marks the Black-Scholes-Merton mid
 with the day's volatility from a :class:`~hedgeframe.pricing.VolatilityRegime`, and fills
-``mid * (1 +/- spread_pct / 2)``.
+``mid * (1 +/- spread_pct / 2)``. A flat regime gives one volatility per day; a
+:class:`~hedgeframe.pricing.VolSurface` gives each contract the volatility of its own
+strike and time to expiry on that day, ``ln(K / F)`` measured from the forward
+``F = S e^{(r - q) tau}``.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any, Literal
 
@@ -31,7 +35,12 @@ from hedgeframe.models import (
 )
 from hedgeframe.models._base import FrozenModel
 from hedgeframe.pricing import black_scholes_price_is_call
-from hedgeframe.pricing._strikes import ZERO_COST_BRACKET, call_strike_for_price, strike_for_delta
+from hedgeframe.pricing._strikes import (
+    ZERO_COST_BRACKET,
+    Volatility,
+    call_strike_for_price,
+    strike_for_delta,
+)
 from hedgeframe.pricing._volatility import (
     MAX_VOLATILITY,
     AssetIndexVol,
@@ -193,21 +202,50 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         indexes = self.volatility.index_symbols(symbol)
         index_series = {index: read_history(self.store, index, end_date) for index in indexes}
         warnings = index_warnings(symbol, indexes)
-        sigmas = (
-            self.volatility.sigmas(
-                VolatilityInputs(symbol, days, history_dates, history_closes, index_series),
-                warnings,
-            )
-            if days.size
-            else np.empty(0)
-        )
+        inputs = VolatilityInputs(symbol, days, history_dates, history_closes, index_series)
+        surface = self.volatility.surface(inputs, warnings) if days.size else None
+        if surface is not None:
+            sigmas = surface.reference
+        else:
+            sigmas = self.volatility.sigmas(inputs, warnings) if days.size else np.empty(0)
         _refuse_implausible(sigmas, days, self.volatility, warnings)
         fingerprint = fingerprint_arrays(
             history_dates, history_closes, *(a for pair in index_series.values() for a in pair)
         )
         return MarketTimeline(
-            symbol, days, closes, history_dates, history_closes, sigmas, warnings, fingerprint
+            symbol,
+            days,
+            closes,
+            history_dates,
+            history_closes,
+            sigmas,
+            warnings,
+            fingerprint,
+            surface,
         )
+
+    def volatility_at(
+        self,
+        timeline: MarketTimeline,
+        day_index: IntArray,
+        strike: FloatArray,
+        tau: FloatArray,
+    ) -> FloatArray:
+        """Each pair's volatility: its day's, or with a surface its strike's and tenor's.
+
+        ``tau`` in years; ``ln(K / F)`` with ``F = S e^{(r - q) tau}`` and ``S`` the day's
+        close.
+        """
+        sigmas, surface = timeline.sigmas, timeline.surface
+        if sigmas is None:
+            msg = "this timeline was not loaded by a SyntheticHistoricalProvider"
+            raise InvalidScenarioError(msg)
+        if surface is None:
+            result: FloatArray = sigmas[day_index]
+            return result
+        drift = (self.rate - self.dividend_yield) * tau
+        log_moneyness = np.log(strike / timeline.closes[day_index]) - drift
+        return surface.sigma(day_index, log_moneyness, tau)
 
     def select_contracts(self, view: PointInTimeView, request: ContractRequest) -> ContractArrays:
         """Strike by the leg's target; expiry the session nearest ``T + tenor`` (earlier on tie).
@@ -240,10 +278,6 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
         self, timeline: MarketTimeline, contracts: ContractArrays, day_index: IntArray
     ) -> MarkBatch:
         """Black-Scholes-Merton mid on each pair's own day (spot, sigma and tau of that day)."""
-        if timeline.sigmas is None:
-            msg = "this timeline was not loaded by a SyntheticHistoricalProvider"
-            raise InvalidScenarioError(msg)
-        sigmas = timeline.sigmas
         mid, buy, sell = (np.empty(day_index.size) for _ in range(3))
         settles = np.empty(day_index.size, dtype=bool)
         half = self.spread_pct / 2.0
@@ -253,13 +287,14 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             pairs = day_index[block]
             day, expiry = timeline.days[pairs], contracts.expiry[block]
             np.less_equal(expiry, day, out=settles[block])
-            tau = (expiry - day).astype(np.float64)
+            tau = (expiry - day).astype(np.float64) / DAYS_PER_YEAR
+            strike = contracts.strike[block]
             mid[block] = black_scholes_price_is_call(
                 contracts.is_call[block],
                 timeline.closes[pairs],
-                contracts.strike[block],
-                tau / DAYS_PER_YEAR,
-                sigmas[pairs],
+                strike,
+                tau,
+                self.volatility_at(timeline, pairs, strike, tau),
                 self.rate,
                 self.dividend_yield,
             )
@@ -311,12 +346,14 @@ class SyntheticHistoricalProvider(StoreBackedProvider):
             expiry=as_date(contracts.expiry[0]),
             strike=float(contracts.strike[0]),
         )
+        tau = (contracts.expiry - view.as_of_day).astype(np.float64) / DAYS_PER_YEAR
+        sigma = self.volatility_at(view.timeline, np.zeros(1, np.int64), contracts.strike, tau)
         quote = HistoricalOptionQuote(
             instrument_key=key,
             bid=float(marks.sell[0]),
             ask=float(marks.buy[0]),
             mid=float(marks.mid[0]),
-            implied_volatility=view.sigma,
+            implied_volatility=float(sigma[0]),
             source=self.provider_id,
         )
         notes = [
@@ -375,17 +412,29 @@ def _refuse_implausible(
     )
 
 
+def _targets(
+    provider: SyntheticHistoricalProvider,
+    request: ContractRequest,
+    view: PointInTimeView,
+    tau: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, Volatility, float, float]:
+    """Return a solve's inputs: spot, target, tau, each leg's volatility (or its smile)."""
+    spot = np.full(request.size, view.spot)
+    if view.timeline.surface is None:
+        sigma: Volatility = np.full(tau.size, view.sigma)
+    else:
+        day = np.full(tau.size, view.index)
+        sigma = functools.partial(provider.volatility_at, view.timeline, day, tau=tau)
+    return spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
+
+
 def _delta_strikes(
     provider: SyntheticHistoricalProvider,
     request: ContractRequest,
     view: PointInTimeView,
     tau: FloatArray,
 ) -> FloatArray:
-    spot = np.full(request.size, view.spot)
-    sigma = np.full(request.size, view.sigma)
-    return strike_for_delta(
-        request.is_call, spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
-    )
+    return strike_for_delta(request.is_call, *_targets(provider, request, view, tau))
 
 
 def _premium_strikes(
@@ -394,11 +443,7 @@ def _premium_strikes(
     view: PointInTimeView,
     tau: FloatArray,
 ) -> FloatArray:
-    spot = np.full(request.size, view.spot)
-    sigma = np.full(request.size, view.sigma)
-    return call_strike_for_price(
-        spot, request.target, tau, sigma, provider.rate, provider.dividend_yield
-    )
+    return call_strike_for_price(*_targets(provider, request, view, tau))
 
 
 _SOLVERS = {StrikeTarget.DELTA: _delta_strikes, StrikeTarget.CALL_PREMIUM: _premium_strikes}

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hedgeframe.errors import LookaheadError, MissingMarketDataError
+from hedgeframe.pricing._surface import SurfaceDays
 
 __all__ = ["MarketTimeline", "PointInTimeView", "as_date", "as_day"]
 
@@ -63,6 +64,8 @@ class MarketTimeline:
     day (earlier bars included: settlement of a contract whose expiry has no bar, trailing
     windows). ``days`` are the scenario's trading days and ``closes``/``sigmas`` their
     closes and volatilities; ``day_positions`` maps each day to its row in the history.
+    ``surface`` (a :class:`~hedgeframe.pricing.VolSurface` regime) prices each strike and
+    tenor of a day; without one, ``sigmas`` prices every option of the day.
     """
 
     symbol: str
@@ -73,6 +76,7 @@ class MarketTimeline:
     sigmas: FloatArray | None = None
     warnings: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    surface: SurfaceDays | None = None
 
     def __post_init__(self) -> None:
         for array in (self.days, self.closes, self.history_dates, self.history_closes):
@@ -165,7 +169,7 @@ class PointInTimeView:
 
     @property
     def sigma(self) -> float:
-        """The volatility known on ``as_of_date`` (synthetic provider only)."""
+        """The ATM volatility known on ``as_of_date`` (synthetic provider only)."""
         if self.timeline.sigmas is None:
             msg = "this timeline carries no volatility"
             raise MissingMarketDataError(msg)

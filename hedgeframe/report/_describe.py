@@ -15,7 +15,8 @@ import polars as pl
 
 from hedgeframe.errors import HedgeframeError
 from hedgeframe.models import PricingMode
-from hedgeframe.providers import parse_provider_config
+from hedgeframe.pricing import VolSurface
+from hedgeframe.providers import SyntheticProviderConfig, parse_provider_config
 from hedgeframe.report._html import esc
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ __all__ = [
     "RANKING_RULE",
     "execution_note",
     "incomplete_note",
-    "pricing_caveat",
+    "pricing_caveats",
     "provider_notes",
     "templates_table",
 ]
@@ -92,8 +93,16 @@ def templates_table(templates: Sequence[StrategyTemplate]) -> str:
     )
 
 
-def pricing_caveat(pricing_mode: PricingMode) -> str:
-    """Return the caveat on where option prices come from (HTML, trusted text)."""
+def pricing_caveats(pricing_mode: PricingMode, snapshot: ProviderSnapshot) -> list[str]:
+    """Return the caveats on where option prices come from (HTML, trusted text).
+
+    A synthetic run also says which volatility priced it, flat or a surface.
+    """
+    volatility = _volatility_caveat(snapshot)
+    return [_source_caveat(pricing_mode), *([volatility] if volatility else [])]
+
+
+def _source_caveat(pricing_mode: PricingMode) -> str:
     if pricing_mode is PricingMode.SYNTHETIC_BS_MID:
         return (
             "<b>Synthetic pricing.</b> Option prices are Black-Scholes-Merton model values on "
@@ -123,4 +132,29 @@ def incomplete_note(summary: pl.DataFrame) -> str:
     return (
         "<p><b>Incomplete results</b> (ranked after the complete ones; their figures cover "
         f"only the days they ran):</p><ul class='notes'>{items}</ul>"
+    )
+
+
+def _volatility_caveat(snapshot: ProviderSnapshot) -> str | None:
+    """Say which volatility regime priced a synthetic run, flat or a surface (HTML).
+
+    None for a run priced from stored chains, or whose configuration this version cannot
+    read (the "Pricing and data" notes list it as stored).
+    """
+    try:
+        config = parse_provider_config(snapshot.config)
+    except HedgeframeError:
+        return None
+    if not isinstance(config, SyntheticProviderConfig):
+        return None
+    regime = esc(str(config.volatility))
+    if isinstance(config.volatility, VolSurface):
+        return (
+            "<b>Volatility.</b> Priced with a volatility surface, each strike and tenor at its "
+            f"own volatility: {regime}."
+        )
+    return (
+        "<b>Volatility.</b> Priced with one volatility a day for every strike and tenor "
+        f"({regime}): no skew and no term structure, so out-of-the-money and long-dated "
+        "puts can be far from listed prices (a calibrated VolSurface adds both)."
     )

@@ -20,7 +20,7 @@ from hedgeframe.report._describe import (
     RANKING_RULE,
     execution_note,
     incomplete_note,
-    pricing_caveat,
+    pricing_caveats,
     provider_notes,
     templates_table,
 )
@@ -102,7 +102,7 @@ def _caveats(comparison: EventComparison) -> str:
     sources = sorted(set(comparison.events.get_column("data_source").to_list()))
     return caveat_box(
         [
-            pricing_caveat(comparison.pricing_mode),
+            *pricing_caveats(comparison.pricing_mode, comparison.provider_snapshot),
             "<b>Data.</b> Underlying closes from: "
             + "; ".join(esc(s) for s in sources)
             + ". Sample data are for research, not for trading.",

@@ -21,7 +21,7 @@ from hedgeframe.report._describe import (
     RANKING_RULE,
     execution_note,
     incomplete_note,
-    pricing_caveat,
+    pricing_caveats,
     provider_notes,
     templates_table,
 )
@@ -192,7 +192,12 @@ def build_run_html(
         + (f" ({fmt_int(days)} trading days)" if days else "")
         + "</p>"
         + meta_table(meta)
-        + caveat_box([pricing_caveat(scenario.provider_ref.pricing_mode), DAILY_CLOSES_CAVEAT])
+        + caveat_box(
+            [
+                *pricing_caveats(scenario.provider_ref.pricing_mode, result.provider_snapshot),
+                DAILY_CLOSES_CAVEAT,
+            ]
+        )
         + "<ul class='toc'><li><a href='#assumptions'>Assumptions</a></li>"
         "<li><a href='#comparison'>Ranked comparison</a></li>"
         "<li><a href='#paths'>Value and LTV paths</a></li>"

@@ -75,6 +75,8 @@ def test_a_store_other_than_the_sample_is_recorded_by_its_path(tmp_path: Path) -
         "dividend_yield": 0.0,
         "fee_per_contract": 0.0,
         "fee_per_unit": 0.0,
+        "missing_mark": "carry",
+        "max_strike_distance_pct": None,
     }
     rebuilt = hf.provider_from_config(config)
     assert isinstance(rebuilt, hf.DailyOptionsSnapshotProvider)

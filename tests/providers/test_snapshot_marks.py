@@ -259,6 +259,8 @@ def test_the_run_records_the_configuration_and_what_it_read(
         "dividend_yield": 0.0,
         "fee_per_contract": 0.0,
         "fee_per_unit": 0.0,
+        "missing_mark": "carry",
+        "max_strike_distance_pct": None,
         "store": str(store.root),
     }
     assert first.source_version is not None

@@ -175,6 +175,7 @@ def test_assumptions_name_provider_engine_run_and_templates(
     assert "<li>volatility: constant 20.0%</li>" in text
     assert "<li>bid/ask spread: 1.00% of the mid" in text
     assert "Synthetic pricing" in text
+    assert "Priced with one volatility a day for every strike and tenor (constant 20.0%)" in text
     assert "<b>Warnings:</b> none" in text
     templates = _table(tables, "Templates")
     assert [row["slug"] for row in templates.as_dicts()] == [
